@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what mlab needs on Debian 12 and builds it into build/.
+# Idempotent: a second call only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pkgs=(build-essential cmake pkg-config git
+      liblua5.4-dev lua-cjson-dev libgit2-dev libcurl4-openssl-dev check
+      bubblewrap python3-numpy python3-scipy python3-pandas python3-sklearn
+      libopenblas0-pthread)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "mlab setup: installing ${missing[*]}"
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+echo "mlab setup: built build/mlab"

@@ -1,0 +1,97 @@
+/* budget.c - arithmetic of the run's limits; see budget.h. */
+#include "budget.h"
+#include "error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+double
+budget_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+budget_start(struct budget *b)
+{
+  b->started = budget_now();
+  b->steps = 0;
+  b->tokens = 0;
+  b->tokens_mark = 0;
+  b->exhausted = 0;
+  b->kind[0] = '\0';
+}
+
+double
+budget_time_left(const struct budget *b)
+{
+  if (b->max_time_s <= 0)
+    return HUGE_VAL;
+  double left = b->started + b->max_time_s - budget_now();
+  return left > 0 ? left : 0;
+}
+
+void
+budget_exhaust(struct budget *b, const char *kind)
+{
+  if (b->exhausted)
+    return;
+  b->exhausted = 1;
+  snprintf(b->kind, sizeof b->kind, "%s", kind);
+}
+
+int
+budget_check_time(struct budget *b)
+{
+  if (b->max_time_s > 0 && budget_time_left(b) <= 0) {
+    budget_exhaust(b, "time");
+    return mlab_fail(MLAB_EBUDGET, "budget: time (%.0f s) is spent",
+                     b->max_time_s);
+  }
+  return 0;
+}
+
+int
+budget_take_step(struct budget *b)
+{
+  int err = budget_check_time(b);
+  if (err)
+    return err;
+  if (b->max_steps > 0 && b->steps >= b->max_steps) {
+    budget_exhaust(b, "steps");
+    return mlab_fail(MLAB_EBUDGET, "budget: all %ld steps are used",
+                     b->max_steps);
+  }
+  b->steps++;
+  return 0;
+}
+
+int
+budget_tokens_allow(const struct budget *b, long n)
+{
+  if (b->max_tokens > 0 && b->tokens + n > b->max_tokens)
+    return mlab_fail(MLAB_EBUDGET,
+                     "budget: tokens (%ld used, %ld asked, limit %ld)",
+                     b->tokens, n, b->max_tokens);
+  return 0;
+}
+
+void
+budget_tokens_add(struct budget *b, long n)
+{
+  b->tokens += n;
+  if (b->max_tokens > 0 && b->tokens >= b->max_tokens)
+    budget_exhaust(b, "tokens");
+}
+
+long
+budget_tokens_since_mark(struct budget *b)
+{
+  long n = b->tokens - b->tokens_mark;
+  b->tokens_mark = b->tokens;
+  return n;
+}
