@@ -84,8 +84,6 @@ void
 budget_tokens_add(struct budget *b, long n)
 {
   b->tokens += n;
-  if (b->max_tokens > 0 && b->tokens >= b->max_tokens)
-    budget_exhaust(b, "tokens");
 }
 
 long

@@ -46,7 +46,8 @@ int budget_take_step(struct budget *b);
  * counted; exhausted is NOT set, the caller decides). */
 int budget_tokens_allow(const struct budget *b, long n);
 
-/* Counts tokens used by a call; sets exhausted when max_tokens is reached. */
+/* Counts tokens used by a call.  Running out of tokens does not end the
+ * run by itself: the next call is refused and the agent decides. */
 void budget_tokens_add(struct budget *b, long n);
 
 /* Tokens used since the last call (the last step), then moves the mark. */
