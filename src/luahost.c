@@ -5,6 +5,9 @@
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
+
+/* Exported by liblua5.4-cjson but not declared in its header. */
+int luaopen_cjson_safe(lua_State *L);
 #include <lualib.h>
 
 #include <signal.h>
