@@ -193,6 +193,9 @@ local function input_summary(input)
 end
 
 function M.step_line(s)
+  if s.event == "end" then
+    return ("  --  run ended: %s%s\n"):format(s.status, s.message and (": " .. one_line(s.message, 90)) or "")
+  end
   local obs = s.error and ("error: " .. s.error) or s.observation
   return ("%4d  %-20s %-28s %6.2fs  %s  %s\n"):format(
     math.tointeger(s.step) or 0, one_line(s.action, 20), one_line(input_summary(s.input), 28),
