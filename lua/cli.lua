@@ -67,6 +67,7 @@ usage or a broken task.
   eval = "usage: mlab eval RUN [--step N] [--runs-dir D]\n\nRuns the task's evaluator on the workspace (as it is, or as it was after step N) and prints the score.\n",
   tasks = "usage: mlab tasks [--measure NAME]\n\nLists the tasks: name, kind, metric, recorded and measured baseline.\n--measure NAME prepares the data if needed and re-measures the baseline by running the starter code.\n",
   runs = "usage: mlab runs [--runs-dir D]\n\nOne line per run: id, status, score, baseline, steps.\n",
+  help = "usage: mlab help [COMMAND]\n\nThe overview, or one command's usage.\n",
   ["test-lua"] = "usage: mlab test-lua FILE\n\nRuns FILE in the agent sandbox (stdlib/ and agents/ requirable) with a 60 s budget; exit 0 when it raises nothing.\n",
 }
 
@@ -443,7 +444,7 @@ function M.main(args, version)
   local f = cmd[name]
   if not f then err("unknown command '" .. name .. "' (see mlab --help)"); return 2 end
   local rest = table.move(args, 2, #args, 1, {})
-  if name ~= "test-lua" and (rest[1] == "--help" or rest[1] == "-h") then
+  if rest[1] == "--help" or rest[1] == "-h" then
     out(CMD_HELP[name] or HELP)
     return 0
   end
