@@ -189,10 +189,11 @@ is_frozen(const struct snap *s, const char *path)
 
 /* Called by add_all and update_all for each path whose stat data differs
  * from the index (they walk a diff, so unchanged files never get here).
- * Returning >0 skips the path: its index entry, if any, stays as it was,
- * so a skipped file keeps the content of its last snapshot, and a deleted
- * frozen file is kept too.  A file above the size limit that was small in
- * an earlier snapshot likewise keeps its earlier content. */
+ * Returning >0 skips the path and leaves its index entry, if any, as it
+ * was.  Frozen entries already in history are held out of the index
+ * while staging (hold_frozen), so here a frozen path is one that appeared
+ * after the first commit: it stays out.  A file above the size limit that
+ * was small in an earlier snapshot keeps its earlier content. */
 static int
 add_filter(const char *path, const char *spec, void *payload)
 {
