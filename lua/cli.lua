@@ -76,7 +76,7 @@ new one; --max-steps raises the step budget (steps count from the start).
   diff = "usage: mlab diff RUN A B [-- PATH] [--runs-dir D]\n\nUnified diff of the workspace from step A to step B (optionally one path).\n",
   checkout = "usage: mlab checkout RUN STEP DIR [--runs-dir D]\n\nWrites the workspace after STEP into DIR (new or empty).\n",
   eval = "usage: mlab eval RUN [--step N] [--runs-dir D]\n\nRuns the task's evaluator on the workspace (as it is, or as it was after step N) and prints the score.\n",
-  tasks = "usage: mlab tasks [--measure NAME]\n\nLists the tasks: name, kind, metric, recorded and measured baseline.\n--measure NAME prepares the data if needed and re-measures the baseline by running the starter code.\n",
+  tasks = "usage: mlab tasks [--measure NAME]\n\nLists the tasks: name, kind, metric, the baseline recorded in task.lua, the one measured here (cached), and the size of the prepared data the agent sees.\n--measure NAME prepares the data if needed and re-measures the baseline by running the starter code.\n",
   runs = "usage: mlab runs [--runs-dir D]\n\nOne line per run: id, status, score, baseline, steps.\n",
   help = "usage: mlab help [COMMAND]\n\nThe overview, or one command's usage.\n",
   ["test-lua"] = "usage: mlab test-lua FILE\n\nRuns FILE in the agent sandbox (stdlib/ and agents/ requirable) with a 60 s budget; exit 0 when it raises nothing.\n",
@@ -423,6 +423,20 @@ function cmd.eval(args)
   return 0
 end
 
+local function tree_size(path)
+  local st = host.stat(path)
+  if not st then return 0 end
+  if st.type ~= "directory" then return st.size end
+  local total = 0
+  for _, n in ipairs(host.list_dir(path) or {}) do total = total + tree_size(path .. "/" .. n) end
+  return total
+end
+
+local function human_size(n)
+  if n >= 1048576 then return ("%.1f MB"):format(n / 1048576) end
+  return ("%.0f KB"):format(n / 1024)
+end
+
 function cmd.tasks(args)
   local o, pos = parse(args, { measure = "value", help = "flag" })
   if not o or #pos > 0 then error({ usage = CMD_HELP.tasks }) end
@@ -438,17 +452,20 @@ function cmd.tasks(args)
       noise = task.noise, within_noise = within, seconds = rec.seconds }, "  "), "\n")
     return within and 0 or 1
   end
-  out(("%-28s %-10s %-22s %-10s %s\n"):format("task", "kind", "metric", "baseline", "data"))
+  out(("%-20s %-10s %-22s %-9s %-9s %s\n"):format("task", "kind", "metric", "baseline",
+    "measured", "data"))
   for _, name in ipairs(task_mod.list(ROOT)) do
     local t, terr = task_mod.find(ROOT, name)
     if t then
-      local size = "-"
-      local cache = task_mod.cache_dir(t) .. "/public"
-      if host.stat(cache) then size = "prepared" end
-      out(("%-28s %-10s %-22s %-10s %s\n"):format(name, t.category,
-        t.metric.name .. " (" .. t.metric.goal .. ")", fmt_score(t.baseline), size))
+      local dir = task_mod.cache_dir(t)
+      local size = host.stat(dir .. "/prepared.json") and human_size(tree_size(dir .. "/public"))
+        or "not prepared"
+      local measured = json.decode(host.read(dir .. "/baseline.json") or "")
+      out(("%-20s %-10s %-22s %-9s %-9s %s\n"):format(name, t.category,
+        t.metric.name .. " (" .. t.metric.goal .. ")", fmt_score(t.baseline),
+        fmt_score(measured and measured.score), size))
     else
-      out(("%-28s BROKEN: %s\n"):format(name, terr))
+      out(("%-20s BROKEN: %s\n"):format(name, terr))
     end
   end
   return 0
