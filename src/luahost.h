@@ -1,0 +1,71 @@
+/* luahost.h - the Lua 5.4 state a run lives in.
+ *
+ * One state per run: a counting allocator that caps the heap, the standard
+ * libraries, cjson, and the host's own modules preloaded as "mlab.<mod>"
+ * (package.preload; see the table in luahost.c).  Host Lua (lua/) is trusted
+ * and sees everything; agent files are loaded into a sandbox built by
+ * lua/sandbox.lua.  Budgets live in a struct lh_run reached from any
+ * coroutine through lua_getextraspace().
+ *
+ * Error convention at the Lua boundary (see STYLE.md):
+ *   misuse (bad argument type)      -> raise (luaL_argerror)
+ *   failure the agent can act on    -> return nil, message, code  (lh_fail)
+ *   budget spent / broken invariant -> raise a table
+ *        {code = "budget", kind = "steps"|"time"|"tokens"|"memory", msg = ...}
+ */
+#ifndef MLAB_LUAHOST_H
+#define MLAB_LUAHOST_H
+
+#include <lua.h>
+
+#include "budget.h"
+
+enum lh_status { LH_OK = 0, LH_ERR, LH_BUDGET, LH_ERRMEM };
+
+struct lh_run {
+  struct budget budget;
+  char root[4096]; /* mlab home: lua/, stdlib/, agents/, tasks/ */
+  int hooked;      /* the time hook is armed */
+};
+
+/* A new state for run (which must outlive it), with libraries, preloads and
+ * package.path set to the root's lua/ and stdlib/.  NULL on allocation
+ * failure. */
+lua_State *lh_new(struct lh_run *run);
+void lh_close(lua_State *L);
+
+/* The run of a state (or of any of its coroutines). */
+struct lh_run *lh_run(lua_State *L);
+struct budget *lh_budget(lua_State *L);
+
+/* Arms / disarms the count hook that enforces the run's deadline. */
+void lh_hook_arm(lua_State *L);
+void lh_hook_disarm(lua_State *L);
+
+/* lua_pcall with a traceback handler.  On error, *msg (may be NULL) gets a
+ * malloc'd message with traceback, the caller's to free; budget error
+ * tables map to LH_BUDGET, LUA_ERRMEM to LH_ERRMEM. */
+enum lh_status lh_pcall(lua_State *L, int nargs, int nresults, char **msg);
+
+/* Pushes nil, message, code name (mlab_error_name(code)); returns 3. */
+int lh_fail(lua_State *L, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* lh_fail with mlab_error_last() as the message. */
+int lh_failerr(lua_State *L, int code);
+
+/* Raises the budget error table when the run's budget is spent (checks the
+ * clock first).  Every primitive calls it on entry: hooks never see C. */
+void lh_budget_check(lua_State *L);
+
+/* Raises the budget error table for b->kind (never returns). */
+int lh_budget_raise(lua_State *L);
+
+/* Module openers, preloaded as "mlab.<name>". */
+int luaopen_mlab_ws(lua_State *L);
+int luaopen_mlab_exec(lua_State *L);
+int luaopen_mlab_snap(lua_State *L);
+int luaopen_mlab_host(lua_State *L);
+int luaopen_mlab_http(lua_State *L);
+
+#endif
