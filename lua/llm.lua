@@ -90,6 +90,12 @@ local function number(v)
   return s
 end
 
+-- cjson escapes every '/' as "\/"; URLs read better without.  Safe: a
+-- backslash before '/' in the output is always the one cjson added.
+local function json_string(s)
+  return (cjson.encode(s):gsub("\\/", "/"))
+end
+
 local encode_value
 
 local function encode_table(t, out)
@@ -117,7 +123,7 @@ local function encode_table(t, out)
     if i > 1 then
       out[#out + 1] = ","
     end
-    out[#out + 1] = cjson.encode(k)
+    out[#out + 1] = json_string(k)
     out[#out + 1] = ":"
     encode_value(t[k], out)
   end
@@ -133,7 +139,7 @@ encode_value = function(v, out)
   elseif ty == "number" then
     out[#out + 1] = number(v)
   elseif ty == "string" then
-    out[#out + 1] = cjson.encode(v)
+    out[#out + 1] = json_string(v)
   elseif ty == "table" then
     encode_table(v, out)
   else
@@ -407,6 +413,11 @@ end
 ---------------------------------------------------------------------------
 -- Clients
 
+-- Seconds rounded to milliseconds: records stay readable.
+local function ms(s)
+  return math.floor(s * 1000 + 0.5) / 1000
+end
+
 local function config(host, opts)
   local cfg = {}
   for k, v in pairs(M.defaults) do
@@ -463,7 +474,7 @@ local function new_http(spec, host, cfg)
   local calls = 0
 
   local function finish(line, t0, out)
-    line.latency_s = host.now() - t0
+    line.latency_s = ms(host.now() - t0)
     record(line)
     if out.text then
       return { text = out.text, usage = out.usage }
@@ -498,21 +509,21 @@ local function new_http(spec, host, cfg)
       if not okp then -- the run's time budget raised: record, re-raise
         line.error = { kind = "budget", message = tostring(
           type(status) == "table" and status.msg or status) }
-        line.latency_s = host.now() - t0
+        line.latency_s = ms(host.now() - t0)
         record(line)
         error(status, 0)
       end
       out = classify(p, where, status, rbody, info)
       out.message = out.message and M.redact(out.message, secrets)
       line.attempts[try] = { status = out.status, kind = out.kind,
-                             latency_s = host.now() - a0,
+                             latency_s = ms(host.now() - a0),
                              retry_after = out.retry_after }
       if out.text or not out.retry or try == cfg.max_tries then
         break
       end
       if out.retry_after and out.retry_after > cfg.max_retry_after then
-        out.message = out.message .. " (Retry-After " .. out.retry_after
-          .. " s is longer than MLAB_LLM_MAX_RETRY_AFTER)"
+        out.message = out.message .. string.format(" (Retry-After %g s is"
+          .. " longer than MLAB_LLM_MAX_RETRY_AFTER)", out.retry_after)
         break
       end
       local okS, e = pcall(host.sleep,
@@ -520,7 +531,7 @@ local function new_http(spec, host, cfg)
       if not okS then
         line.error = { kind = "budget", message = tostring(
           type(e) == "table" and e.msg or e) }
-        line.latency_s = host.now() - t0
+        line.latency_s = ms(host.now() - t0)
         record(line)
         error(e, 0)
       end

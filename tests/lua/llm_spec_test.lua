@@ -46,4 +46,11 @@ assert(llm.encode({ b = 1, a = { 1.0, 2.5, "x" }, c = true }) ==
 assert(llm.encode({ t = 0.7 }) == '{"t":0.7}')
 assert(llm.encode({}) == "{}")
 assert(not pcall(llm.encode, { f = print }))
+-- slashes are not escaped, and backslashes before them survive
+local cjson = require("cjson")
+local tricky = { u = "http://h/v1", w = "a\\/b\\\\/c" }
+local enc = llm.encode(tricky)
+assert(enc:find('"http://h/v1"', 1, true), enc)
+local back = cjson.decode(enc)
+assert(back.u == tricky.u and back.w == tricky.w, enc)
 print("llm_spec_test: ok")
