@@ -61,6 +61,11 @@ void lh_budget_check(lua_State *L);
 /* Raises the budget error table for b->kind (never returns). */
 int lh_budget_raise(lua_State *L);
 
+/* SIGINT, SIGTERM and SIGHUP set a flag that ends the run as "killed"
+ * (budget kind) at the next hook or primitive. */
+void lh_signals_install(void);
+int lh_signalled(void);
+
 /* Module openers, preloaded as "mlab.<name>". */
 int luaopen_mlab_ws(lua_State *L);
 int luaopen_mlab_exec(lua_State *L);

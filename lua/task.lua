@@ -1,0 +1,289 @@
+-- task.lua - the task DSL, data preparation, baselines and evaluation.
+--
+-- A task is a folder with task.lua:   task "digits" { category = ..., ... }
+-- The file runs in an empty environment whose only name is `task`; keys are
+-- checked against SCHEMA and every mistake names the file and line.
+local host = require("mlab.host")
+local exec = require("mlab.exec")
+local json = require("json")
+
+local M = {}
+
+M.PYTHON = "/usr/bin/python3" -- Debian's, with the ML packages
+
+local CATEGORIES = { canonical = true, kaggle = true, research = true }
+
+-- key -> { type, required, default, check(value) -> err }
+local SCHEMA = {
+  category = { "string", true, nil, function(v)
+    if not CATEGORIES[v] then return "must be canonical, kaggle or research" end
+  end },
+  problem = { "string", true },
+  metric = { "table", true, nil, function(v)
+    if type(v.name) ~= "string" then return "needs name = \"...\"" end
+    if v.goal ~= "max" and v.goal ~= "min" then
+      return "needs goal = \"max\" or \"min\""
+    end
+    for k in pairs(v) do
+      if k ~= "name" and k ~= "goal" then return "unknown key '" .. tostring(k) .. "'" end
+    end
+  end },
+  prepare = { "string", false },
+  evaluate = { "string", true },
+  starter = { "string", true },
+  threshold = { "number", false, 0.10 },
+  baseline = { "number", false },
+  noise = { "number", false, 0 },
+  data = { "table", false, {} },
+  timeout = { "number", false, 300 },
+  memory_mb = { "number", false, 4096 },
+  seed = { "number", false, 0 },
+  description = { "string", false },
+}
+
+local function keys_list()
+  local ks = {}
+  for k in pairs(SCHEMA) do ks[#ks + 1] = k end
+  table.sort(ks)
+  return table.concat(ks, ", ")
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function validate(name, spec, where)
+  local function fail(msg) error(where .. ": task '" .. name .. "': " .. msg, 0) end
+  if type(spec) ~= "table" then fail("expected a table after the task name") end
+  for k in pairs(spec) do
+    if not SCHEMA[k] then
+      fail("unknown key '" .. tostring(k) .. "' (known: " .. keys_list() .. ")")
+    end
+  end
+  local t = { name = name }
+  for k, s in pairs(SCHEMA) do
+    local v = spec[k]
+    if v == nil then
+      if s[2] then fail("missing required key '" .. k .. "'") end
+      v = s[3]
+    elseif type(v) ~= s[1] then
+      fail("'" .. k .. "' must be a " .. s[1] .. ", not a " .. type(v))
+    elseif s[4] then
+      local err = s[4](v)
+      if err then fail("'" .. k .. "' " .. err) end
+    end
+    t[k] = v
+  end
+  for i, p in ipairs(t.data) do
+    if type(p) ~= "string" then fail("'data' entry " .. i .. " must be a string pattern") end
+  end
+  return t
+end
+
+-- Loads dir/task.lua; returns the task table or nil, message.
+function M.load(dir)
+  local path = dir .. "/task.lua"
+  local src = read(path)
+  if not src then return nil, "no task at " .. dir .. " (missing task.lua)" end
+  local found
+  local env = {}
+  env.task = function(name)
+    local where = path .. ":" .. debug.getinfo(2, "l").currentline
+    if type(name) ~= "string" or not name:match("^[%w_%-]+$") then
+      error(where .. ": task name must be a word (letters, digits, - or _)", 0)
+    end
+    return function(spec)
+      if found then error(where .. ": one task per file", 0) end
+      found = validate(name, spec, where)
+    end
+  end
+  setmetatable(env, { __index = function(_, k)
+    error(path .. ":" .. debug.getinfo(2, "l").currentline ..
+      ": unknown name '" .. tostring(k) .. "' (a task file only calls task \"NAME\" { ... })", 0)
+  end })
+  local chunk, err = load(src, "@" .. path, "t", env)
+  if not chunk then return nil, err end
+  local ok, perr = pcall(chunk)
+  if not ok then return nil, tostring(perr) end
+  if not found then return nil, path .. ": no task \"NAME\" { ... } declaration" end
+  found.dir = dir
+  for _, k in ipairs({ "problem", "evaluate", "starter" }) do
+    if k ~= "starter" and not read(dir .. "/" .. found[k]) then
+      return nil, path .. ": " .. k .. " file '" .. found[k] .. "' does not exist"
+    end
+  end
+  if found.prepare and not read(dir .. "/" .. found.prepare) then
+    return nil, path .. ": prepare file '" .. found.prepare .. "' does not exist"
+  end
+  found.problem_text = read(dir .. "/" .. found.problem)
+  return found
+end
+
+-- A task name (tasks/NAME) or a path to a task folder.
+function M.find(root, name)
+  if name:find("/") then
+    local dir = name:gsub("/+$", "")
+    if dir:sub(1, 1) ~= "/" then dir = (host.getenv("PWD") or ".") .. "/" .. dir end
+    return M.load(dir)
+  end
+  local t, err = M.load(root .. "/tasks/" .. name)
+  if not t and err:find("missing task.lua", 1, true) then
+    return nil, "unknown task '" .. name .. "' (see mlab tasks)"
+  end
+  return t, err
+end
+
+function M.list(root)
+  local names = host.list_dir(root .. "/tasks") or {}
+  local out = {}
+  for _, n in ipairs(names) do
+    if host.stat(root .. "/tasks/" .. n .. "/task.lua") then out[#out + 1] = n end
+  end
+  return out
+end
+
+-- Improvement over the baseline, signed so that better is positive.
+function M.improvement(task, score, baseline)
+  if type(score) ~= "number" or type(baseline) ~= "number" or baseline == 0 then
+    return nil
+  end
+  local d = task.metric.goal == "max" and score - baseline or baseline - score
+  return d / math.abs(baseline)
+end
+
+function M.cache_root()
+  local c = host.getenv("MLAB_CACHE")
+  if c and c ~= "" then return c end
+  local x = host.getenv("XDG_CACHE_HOME")
+  if x and x ~= "" then return x .. "/mlab" end
+  return (host.getenv("HOME") or "/tmp") .. "/.cache/mlab"
+end
+
+function M.cache_dir(task)
+  return ("%s/tasks/%s-%d"):format(M.cache_root(), task.name, task.seed)
+end
+
+-- Changes to the task's own files invalidate prepared data and baselines.
+local function fingerprint(task)
+  local parts = {}
+  for _, f in ipairs({ "task.lua", task.prepare or "", task.evaluate, "env/" .. task.starter }) do
+    local st = f ~= "" and host.stat(task.dir .. "/" .. f)
+    parts[#parts + 1] = st and ("%s:%d:%.0f"):format(f, st.size, st.mtime) or f .. ":-"
+  end
+  return table.concat(parts, ";")
+end
+
+function M.interpreter(path)
+  if path:match("%.py$") then return { M.PYTHON, path } end
+  if path:match("%.sh$") then return { "/bin/bash", path } end
+  return { path }
+end
+
+local function run_script(argv, cwd, timeout, extra)
+  local opts = { argv = argv, cwd = cwd, timeout = timeout, out_cap = 256 * 1024 }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return exec.run(opts)
+end
+
+local function tail(s, n)
+  s = s or ""
+  return #s > n and "..." .. s:sub(-n) or s
+end
+
+-- Prepares the task's data once; returns { public = dir, hidden = dir }.
+function M.prepare(task, log)
+  local dir = M.cache_dir(task)
+  local data = { public = dir .. "/public", hidden = dir .. "/hidden", dir = dir }
+  local fp = fingerprint(task)
+  local stamp = json.decode(host.read(dir .. "/prepared.json") or "")
+  if stamp and stamp.fingerprint == fp then return data end
+  host.remove_tree(dir)
+  assert(host.mkdir_p(data.public))
+  assert(host.mkdir_p(data.hidden))
+  if task.prepare then
+    if log then log("preparing data for " .. task.name .. " (once; cached in " .. dir .. ")") end
+    local argv = M.interpreter(task.dir .. "/" .. task.prepare)
+    argv[#argv + 1] = data.public
+    argv[#argv + 1] = data.hidden
+    local r, err = run_script(argv, task.dir, math.max(task.timeout, 600))
+    if not r then return nil, "prepare failed: " .. err end
+    if r.status ~= 0 then
+      return nil, ("prepare of %s failed (exit %d):\n%s"):format(task.name, r.status, tail(r.output, 2000))
+    end
+  end
+  assert(host.write_atomic(dir .. "/prepared.json",
+    json.encode({ fingerprint = fp, prepared = host.now() })))
+  return data
+end
+
+-- Fills dir with the starter files and the public data.
+function M.populate(task, data, dir)
+  local ok, err = host.mkdir_p(dir)
+  if not ok then return nil, err end
+  if host.stat(task.dir .. "/env") then
+    ok, err = host.copy_tree(task.dir .. "/env", dir)
+    if not ok then return nil, err end
+  end
+  for _, n in ipairs(host.list_dir(data.public) or {}) do
+    ok, err = host.copy_tree(data.public .. "/" .. n, dir .. "/" .. n)
+    if not ok then return nil, err end
+  end
+  return true
+end
+
+-- Runs the evaluator on a workspace folder: the score table or nil, err.
+function M.evaluate(task, data, workspace)
+  local argv = M.interpreter(task.dir .. "/" .. task.evaluate)
+  argv[#argv + 1] = workspace
+  argv[#argv + 1] = data.hidden
+  local r, err = run_script(argv, task.dir, task.timeout)
+  if not r then return nil, "evaluate could not run: " .. err end
+  if r.timed_out then return nil, ("evaluate timed out after %g s"):format(task.timeout) end
+  local lines = {}
+  for line in r.output:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  if r.status ~= 0 then
+    local msg = lines[#lines] or ("evaluate exited with status " .. r.status)
+    return nil, msg
+  end
+  for i = #lines, 1, -1 do
+    local v = json.decode(lines[i])
+    if type(v) == "table" and type(v.score) == "number" then return v end
+  end
+  return nil, "evaluate printed no JSON score line:\n" .. tail(r.output, 1000)
+end
+
+-- Measures the starter's score in a scratch copy; caches it by fingerprint.
+function M.measure(task, data, log)
+  local ws = data.dir .. "/baseline-workspace"
+  host.remove_tree(ws)
+  local ok, err = M.populate(task, data, ws)
+  if not ok then return nil, err end
+  if log then log("measuring the baseline of " .. task.name .. " (running " .. task.starter .. ")") end
+  local argv = M.interpreter(task.starter)
+  local r, rerr = run_script(argv, ws, task.timeout,
+    { sandbox = true, hide = { data.hidden }, mem_mb = task.memory_mb })
+  if not r then return nil, "starter could not run: " .. rerr end
+  if r.status ~= 0 then
+    return nil, ("starter %s failed (exit %d):\n%s"):format(task.starter, r.status, tail(r.output, 2000))
+  end
+  local score, eerr = M.evaluate(task, data, ws)
+  if not score then return nil, "baseline evaluation failed: " .. eerr end
+  local rec = { score = score.score, fingerprint = fingerprint(task), measured = host.now(),
+                seconds = r.duration }
+  assert(host.write_atomic(data.dir .. "/baseline.json", json.encode(rec)))
+  host.remove_tree(ws)
+  return rec
+end
+
+-- The baseline score: measured once per fingerprint, then cached.
+function M.baseline(task, data, log)
+  local rec = json.decode(host.read(data.dir .. "/baseline.json") or "")
+  if rec and rec.fingerprint == fingerprint(task) then return rec end
+  return M.measure(task, data, log)
+end
+
+return M

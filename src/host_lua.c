@@ -1,0 +1,418 @@
+/* host_lua.c - "mlab.host": what the trusted run glue (lua/) needs from C:
+ * the run's budgets, the protected agent call, durable files and clocks.
+ * Agents never see this module; the sandbox does not resolve "mlab.*". */
+#include "budget.h"
+#include "error.h"
+#include "fsutil.h"
+#include "luahost.h"
+
+#include <lauxlib.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int
+ok_or_fail(lua_State *L, int error)
+{
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* -- budgets ------------------------------------------------------------ */
+
+static double
+opt_field(lua_State *L, const char *key, double dflt)
+{
+  lua_getfield(L, 1, key);
+  double v = luaL_optnumber(L, -1, dflt);
+  lua_pop(L, 1);
+  return v;
+}
+
+static int
+lhost_budget_set(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  struct budget *b = lh_budget(L);
+  b->max_steps = (long)opt_field(L, "steps", (double)b->max_steps);
+  b->max_time_s = opt_field(L, "time", b->max_time_s);
+  b->max_tokens = (long)opt_field(L, "tokens", (double)b->max_tokens);
+  b->max_mem = (size_t)(opt_field(L, "mem_mb", (double)b->max_mem / 1048576.0) *
+                        1048576.0);
+  return 0;
+}
+
+static int
+lhost_budget_start(lua_State *L)
+{
+  budget_start(lh_budget(L));
+  return 0;
+}
+
+static void
+setnum(lua_State *L, const char *k, double v)
+{
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static int
+lhost_budget(lua_State *L)
+{
+  struct budget *b = lh_budget(L);
+  lua_createtable(L, 0, 12);
+  lua_pushinteger(L, b->steps);
+  lua_setfield(L, -2, "steps");
+  lua_pushinteger(L, b->tokens);
+  lua_setfield(L, -2, "tokens");
+  lua_pushinteger(L, b->max_steps);
+  lua_setfield(L, -2, "max_steps");
+  lua_pushinteger(L, b->max_tokens);
+  lua_setfield(L, -2, "max_tokens");
+  setnum(L, "max_time", b->max_time_s);
+  setnum(L, "max_mem_mb", (double)b->max_mem / 1048576.0);
+  setnum(L, "mem_mb", (double)b->mem / 1048576.0);
+  setnum(L, "elapsed", budget_now() - b->started);
+  double left = budget_time_left(b);
+  if (!isinf(left))
+    setnum(L, "time_left", left);
+  lua_pushboolean(L, b->exhausted);
+  lua_setfield(L, -2, "exhausted");
+  if (b->exhausted) {
+    lua_pushstring(L, b->kind);
+    lua_setfield(L, -2, "kind");
+  }
+  return 1;
+}
+
+/* Takes one step or raises the budget error: returns the step number. */
+static int
+lhost_take_step(lua_State *L)
+{
+  lh_budget_check(L);
+  struct budget *b = lh_budget(L);
+  if (budget_take_step(b) != 0)
+    return lh_budget_raise(L);
+  lua_pushinteger(L, b->steps);
+  return 1;
+}
+
+static int
+lhost_time_left(lua_State *L)
+{
+  lua_pushnumber(L, budget_time_left(lh_budget(L)));
+  return 1;
+}
+
+static int
+lhost_tokens_allow(lua_State *L)
+{
+  lua_Integer n = luaL_checkinteger(L, 1);
+  if (budget_tokens_allow(lh_budget(L), (long)n) != 0)
+    return lh_failerr(L, MLAB_EBUDGET);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int
+lhost_tokens_add(lua_State *L)
+{
+  budget_tokens_add(lh_budget(L), (long)luaL_checkinteger(L, 1));
+  return 0;
+}
+
+static int
+lhost_tokens_since_mark(lua_State *L)
+{
+  lua_pushinteger(L, budget_tokens_since_mark(lh_budget(L)));
+  return 1;
+}
+
+static int
+lhost_exhaust(lua_State *L)
+{
+  budget_exhaust(lh_budget(L), luaL_checkstring(L, 1));
+  return 0;
+}
+
+/* -- calling agent code ------------------------------------------------- */
+
+static const char *const status_names[] = {"ok", "error", "budget", "memory"};
+
+/* host.call_agent(fn, ...) -> "ok"|"error"|"budget"|"memory", message
+ * Runs fn with the deadline hook armed and the heap capped; afterwards
+ * both are lifted so the host can finish the run (evaluate, record). */
+static int
+lhost_call_agent(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  struct budget *b = lh_budget(L);
+  size_t cap = b->max_mem;
+  int nargs = lua_gettop(L) - 1;
+  char *msg = NULL;
+  lh_hook_arm(L);
+  enum lh_status st = lh_pcall(L, nargs, 0, &msg);
+  lh_hook_disarm(L);
+  b->max_mem = 0;
+  lua_gc(L, LUA_GCCOLLECT);
+  b->max_mem = cap;
+  if (st == LH_ERRMEM)
+    budget_exhaust(b, "memory");
+  lua_pushstring(L, status_names[st]);
+  if (msg) {
+    lua_pushstring(L, msg);
+    free(msg);
+  } else {
+    lua_pushnil(L);
+  }
+  return 2;
+}
+
+/* host.critical(fn, ...): runs fn with the deadline hook and heap cap
+ * lifted, so recording a step is never cut in half; re-raises errors. */
+static int
+lhost_critical(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  struct lh_run *run = lh_run(L);
+  struct budget *b = &run->budget;
+  int hooked = run->hooked;
+  size_t cap = b->max_mem;
+  if (hooked)
+    lh_hook_disarm(L);
+  b->max_mem = 0;
+  int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  b->max_mem = cap;
+  if (hooked)
+    lh_hook_arm(L);
+  if (rc != LUA_OK)
+    return lua_error(L);
+  return lua_gettop(L);
+}
+
+/* -- files ---------------------------------------------------------------- */
+
+static int
+lhost_mkdir_p(lua_State *L)
+{
+  return ok_or_fail(L, fsu_mkdir_p(luaL_checkstring(L, 1)));
+}
+
+static int
+lhost_read(lua_State *L)
+{
+  char *data;
+  size_t len;
+  int error = fsu_read(luaL_checkstring(L, 1), &data, &len);
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushlstring(L, data, len);
+  free(data);
+  return 1;
+}
+
+static int
+lhost_write_atomic(lua_State *L)
+{
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  return ok_or_fail(L, fsu_write_atomic(path, data, len));
+}
+
+static int
+lhost_append(lua_State *L)
+{
+  size_t len;
+  const char *path = luaL_checkstring(L, 1);
+  const char *data = luaL_checklstring(L, 2, &len);
+  return ok_or_fail(L, fsu_append(path, data, len));
+}
+
+static int
+lhost_copy_tree(lua_State *L)
+{
+  return ok_or_fail(L, fsu_copy_tree(luaL_checkstring(L, 1),
+                                     luaL_checkstring(L, 2)));
+}
+
+static int
+lhost_remove_tree(lua_State *L)
+{
+  return ok_or_fail(L, fsu_remove_tree(luaL_checkstring(L, 1)));
+}
+
+static int
+lhost_stat(lua_State *L)
+{
+  struct stat st;
+  const char *path = luaL_checkstring(L, 1);
+  if (stat(path, &st) != 0)
+    return lh_fail(L, MLAB_ENOTFOUND, "%s: %s", path, strerror(errno));
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  lua_setfield(L, -2, "size");
+  lua_pushnumber(L, (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9);
+  lua_setfield(L, -2, "mtime");
+  lua_pushstring(L, S_ISDIR(st.st_mode) ? "directory" : "file");
+  lua_setfield(L, -2, "type");
+  return 1;
+}
+
+/* Sorted names in a directory (no "." or ".."). */
+static int
+lhost_list_dir(lua_State *L)
+{
+  const char *path = luaL_checkstring(L, 1);
+  DIR *d = opendir(path);
+  if (!d)
+    return lh_fail(L, errno == ENOENT ? MLAB_ENOTFOUND : MLAB_ERROR,
+                   "cannot list %s: %s", path, strerror(errno));
+  lua_newtable(L);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      lua_pushstring(L, e->d_name);
+      lua_rawseti(L, -2, ++n);
+    }
+  }
+  closedir(d);
+  /* Sort through Lua to keep allocation on the Lua heap. */
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "sort");
+  lua_pushvalue(L, -3);
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+  return 1;
+}
+
+/* -- clocks, process ------------------------------------------------------ */
+
+static int
+lhost_now(lua_State *L)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + ts.tv_nsec / 1e9);
+  return 1;
+}
+
+static int
+lhost_mono(lua_State *L)
+{
+  lua_pushnumber(L, budget_now());
+  return 1;
+}
+
+static int
+lhost_sleep(lua_State *L)
+{
+  double s = luaL_checknumber(L, 1);
+  double left = budget_time_left(lh_budget(L));
+  if (lh_run(L)->hooked && s > left)
+    s = left;
+  if (s > 0) {
+    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
+  }
+  lh_budget_check(L);
+  return 0;
+}
+
+static int
+lhost_getenv(lua_State *L)
+{
+  lua_pushstring(L, getenv(luaL_checkstring(L, 1)));
+  return 1;
+}
+
+static int
+lhost_pid(lua_State *L)
+{
+  lua_pushinteger(L, getpid());
+  return 1;
+}
+
+static int
+lhost_alive(lua_State *L)
+{
+  pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+  lua_pushboolean(L, pid > 0 && (kill(pid, 0) == 0 || errno == EPERM));
+  return 1;
+}
+
+static int
+lhost_random_hex(lua_State *L)
+{
+  int n = (int)luaL_optinteger(L, 1, 4);
+  luaL_argcheck(L, n > 0 && n <= 32, 1, "1 to 32 bytes");
+  unsigned char buf[32];
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read(fd, buf, (size_t)n) != n) {
+    if (fd >= 0)
+      close(fd);
+    return luaL_error(L, "cannot read /dev/urandom");
+  }
+  close(fd);
+  char hex[65];
+  for (int i = 0; i < n; i++)
+    snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+  lua_pushstring(L, hex);
+  return 1;
+}
+
+static int
+lhost_isatty(lua_State *L)
+{
+  lua_pushboolean(L, isatty((int)luaL_optinteger(L, 1, 1)));
+  return 1;
+}
+
+static const luaL_Reg host_funcs[] = {
+    {"budget_set", lhost_budget_set},
+    {"budget_start", lhost_budget_start},
+    {"budget", lhost_budget},
+    {"take_step", lhost_take_step},
+    {"time_left", lhost_time_left},
+    {"tokens_allow", lhost_tokens_allow},
+    {"tokens_add", lhost_tokens_add},
+    {"tokens_since_mark", lhost_tokens_since_mark},
+    {"exhaust", lhost_exhaust},
+    {"call_agent", lhost_call_agent},
+    {"critical", lhost_critical},
+    {"mkdir_p", lhost_mkdir_p},
+    {"read", lhost_read},
+    {"write_atomic", lhost_write_atomic},
+    {"append", lhost_append},
+    {"copy_tree", lhost_copy_tree},
+    {"remove_tree", lhost_remove_tree},
+    {"stat", lhost_stat},
+    {"list_dir", lhost_list_dir},
+    {"now", lhost_now},
+    {"mono", lhost_mono},
+    {"sleep", lhost_sleep},
+    {"getenv", lhost_getenv},
+    {"pid", lhost_pid},
+    {"alive", lhost_alive},
+    {"random_hex", lhost_random_hex},
+    {"isatty", lhost_isatty},
+    {NULL, NULL}};
+
+int
+luaopen_mlab_host(lua_State *L)
+{
+  luaL_newlib(L, host_funcs);
+  return 1;
+}

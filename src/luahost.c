@@ -1,0 +1,257 @@
+/* luahost.c - the Lua state of a run: allocator, libraries, preloads,
+ * the deadline hook and the one protected call; see luahost.h. */
+#include "luahost.h"
+#include "error.h"
+
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <lualib.h>
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOOK_COUNT 10000
+
+/* SIGINT/SIGTERM ask the run to stop; the hook turns that into the budget
+ * kind "killed", so the run ends cleanly with the workspace recorded. */
+static volatile sig_atomic_t signalled;
+
+static void
+on_signal(int sig)
+{
+  signalled = sig;
+}
+
+void
+lh_signals_install(void)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+lh_signalled(void)
+{
+  return signalled;
+}
+
+static const luaL_Reg preloads[] = {
+    {"mlab.ws", luaopen_mlab_ws},     {"mlab.exec", luaopen_mlab_exec},
+    {"mlab.snap", luaopen_mlab_snap}, {"mlab.host", luaopen_mlab_host},
+    {"cjson", luaopen_cjson},         {"cjson.safe", luaopen_cjson_safe},
+    {NULL, NULL}};
+
+/* Counts the heap and refuses growth past max_mem.  Frees and shrinks never
+ * fail (Lua relies on that); refusing makes Lua collect, then raise
+ * LUA_ERRMEM. */
+static void *
+lh_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  struct lh_run *run = ud;
+  struct budget *b = &run->budget;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    b->mem -= old;
+    return NULL;
+  }
+  if (b->max_mem && nsize > old && b->mem + (nsize - old) > b->max_mem) {
+    budget_exhaust(b, "memory");
+    return NULL;
+  }
+  void *p = realloc(ptr, nsize);
+  if (p)
+    b->mem = b->mem - old + nsize;
+  return p;
+}
+
+lua_State *
+lh_new(struct lh_run *run)
+{
+  lua_State *L = lua_newstate(lh_alloc, run);
+  if (!L)
+    return NULL;
+  *(struct lh_run **)lua_getextraspace(L) = run;
+  luaL_openlibs(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const luaL_Reg *r = preloads; r->name; r++) {
+    lua_pushcfunction(L, r->func);
+    lua_setfield(L, -2, r->name);
+  }
+  lua_pop(L, 1);
+
+  /* Host modules come from the root only; no C modules from anywhere. */
+  lua_getglobal(L, "package");
+  lua_pushfstring(L, "%s/lua/?.lua;%s/stdlib/?.lua", run->root, run->root);
+  lua_setfield(L, -2, "path");
+  lua_pushliteral(L, "");
+  lua_setfield(L, -2, "cpath");
+  lua_pushstring(L, run->root);
+  lua_setfield(L, -2, "mlab_root");
+  lua_pop(L, 1);
+  return L;
+}
+
+void
+lh_close(lua_State *L)
+{
+  if (L)
+    lua_close(L);
+}
+
+struct lh_run *
+lh_run(lua_State *L)
+{
+  return *(struct lh_run **)lua_getextraspace(L);
+}
+
+struct budget *
+lh_budget(lua_State *L)
+{
+  return &lh_run(L)->budget;
+}
+
+int
+lh_budget_raise(lua_State *L)
+{
+  struct budget *b = lh_budget(L);
+  lua_createtable(L, 0, 3);
+  lua_pushliteral(L, "budget");
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, b->kind[0] ? b->kind : "unknown");
+  lua_setfield(L, -2, "kind");
+  lua_pushfstring(L, "budget: %s is spent", b->kind);
+  lua_setfield(L, -2, "msg");
+  return lua_error(L);
+}
+
+/* Once spent, the hook fires on every instruction, so an agent that
+ * catches the error with pcall dies on its next instruction. */
+static void
+lh_hook(lua_State *L, lua_Debug *ar)
+{
+  (void)ar;
+  struct budget *b = lh_budget(L);
+  if (signalled)
+    budget_exhaust(b, "killed");
+  if (!b->exhausted)
+    budget_check_time(b);
+  if (b->exhausted) {
+    lua_sethook(L, lh_hook, LUA_MASKCOUNT, 1);
+    lh_budget_raise(L);
+  }
+}
+
+void
+lh_hook_arm(lua_State *L)
+{
+  lh_run(L)->hooked = 1;
+  lua_sethook(L, lh_hook, LUA_MASKCOUNT, HOOK_COUNT);
+}
+
+void
+lh_hook_disarm(lua_State *L)
+{
+  lh_run(L)->hooked = 0;
+  lua_sethook(L, NULL, 0, 0);
+}
+
+void
+lh_budget_check(lua_State *L)
+{
+  struct budget *b = lh_budget(L);
+  if (signalled)
+    budget_exhaust(b, "killed");
+  if (!b->exhausted)
+    budget_check_time(b);
+  if (b->exhausted && lh_run(L)->hooked) {
+    lua_sethook(L, lh_hook, LUA_MASKCOUNT, 1);
+    lh_budget_raise(L);
+  }
+}
+
+static int
+is_budget_error(lua_State *L, int idx)
+{
+  if (!lua_istable(L, idx))
+    return 0;
+  lua_getfield(L, idx, "code");
+  int yes = lua_type(L, -1) == LUA_TSTRING &&
+            strcmp(lua_tostring(L, -1), "budget") == 0;
+  lua_pop(L, 1);
+  return yes;
+}
+
+static int
+traceback(lua_State *L)
+{
+  if (is_budget_error(L, 1))
+    return 1; /* keep the table for lh_pcall */
+  const char *msg = lua_tostring(L, 1);
+  if (!msg) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)",
+                          luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+enum lh_status
+lh_pcall(lua_State *L, int nargs, int nresults, char **msg)
+{
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, traceback);
+  lua_insert(L, base);
+  int rc = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  if (rc == LUA_OK)
+    return LH_OK;
+  enum lh_status st = LH_ERR;
+  if (rc == LUA_ERRMEM)
+    st = LH_ERRMEM;
+  else if (is_budget_error(L, -1))
+    st = LH_BUDGET;
+  if (msg) {
+    const char *m = NULL;
+    if (st == LH_BUDGET) {
+      lua_getfield(L, -1, "msg");
+      m = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    } else {
+      m = lua_tostring(L, -1);
+    }
+    *msg = strdup(m ? m : "unknown error");
+  }
+  lua_pop(L, 1);
+  return st;
+}
+
+int
+lh_fail(lua_State *L, int code, const char *fmt, ...)
+{
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  lua_pushnil(L);
+  lua_pushstring(L, buf);
+  lua_pushstring(L, mlab_error_name(code));
+  return 3;
+}
+
+int
+lh_failerr(lua_State *L, int code)
+{
+  return lh_fail(L, code, "%s", mlab_error_last());
+}

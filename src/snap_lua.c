@@ -1,0 +1,172 @@
+/* snap_lua.c - "mlab.snap": a run's history (see snapshot.h).
+ *
+ *   local h = require("mlab.snap").open(gitdir [, workdir])
+ *   h:frozen(max_bytes, {patterns})   h:commit(tag, message) -> commit id
+ *   h:resolve(rev) -> id   h:diff(a, b [, path]) -> patch (a may be nil)
+ *   h:changes(rev) -> "M path\n..."   h:checkout(rev, dir)   h:restore(rev)
+ * Failures return nil, message, code.
+ */
+#include "error.h"
+#include "luahost.h"
+#include "snapshot.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+
+#define SNAP_META "mlab.snap"
+#define SNAP_MAX_PATTERNS 64
+
+static struct snap **
+checksnap(lua_State *L)
+{
+  struct snap **s = luaL_checkudata(L, 1, SNAP_META);
+  luaL_argcheck(L, *s != NULL, 1, "history is closed");
+  return s;
+}
+
+static int
+lsnap_open(lua_State *L)
+{
+  const char *gitdir = luaL_checkstring(L, 1);
+  const char *workdir = luaL_optstring(L, 2, NULL);
+  struct snap **s = lua_newuserdatauv(L, sizeof *s, 0);
+  *s = NULL;
+  luaL_setmetatable(L, SNAP_META);
+  int error = snap_open(s, gitdir, workdir);
+  if (error)
+    return lh_failerr(L, error);
+  return 1;
+}
+
+static int
+lsnap_gc(lua_State *L)
+{
+  struct snap **s = luaL_checkudata(L, 1, SNAP_META);
+  snap_free(*s);
+  *s = NULL;
+  return 0;
+}
+
+static int
+lsnap_frozen(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  lua_Integer max = luaL_checkinteger(L, 2);
+  const char *pats[SNAP_MAX_PATTERNS + 1];
+  int n = 0;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    int len = (int)luaL_len(L, 3);
+    luaL_argcheck(L, len <= SNAP_MAX_PATTERNS, 3, "too many patterns");
+    for (int i = 1; i <= len; i++) {
+      lua_rawgeti(L, 3, i);
+      pats[n++] = luaL_checkstring(L, -1);
+      lua_pop(L, 1); /* still referenced by the table */
+    }
+  }
+  pats[n] = NULL;
+  int error = snap_set_frozen(*s, (size_t)max, pats);
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int
+lsnap_commit(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  char id[SNAP_OID_HEX];
+  int error = snap_commit(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3),
+                          id);
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushstring(L, id);
+  return 1;
+}
+
+static int
+lsnap_resolve(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  char id[SNAP_OID_HEX];
+  int error = snap_resolve(*s, luaL_checkstring(L, 2), id);
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushstring(L, id);
+  return 1;
+}
+
+static int
+push_owned(lua_State *L, int error, char *text)
+{
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushstring(L, text ? text : "");
+  free(text);
+  return 1;
+}
+
+static int
+lsnap_diff(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  char *out = NULL;
+  int error = snap_diff(*s, luaL_optstring(L, 2, NULL), luaL_checkstring(L, 3),
+                        luaL_optstring(L, 4, NULL), &out);
+  return push_owned(L, error, out);
+}
+
+static int
+lsnap_changes(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  char *out = NULL;
+  int error = snap_changes(*s, luaL_checkstring(L, 2), &out);
+  return push_owned(L, error, out);
+}
+
+static int
+lsnap_checkout(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  int error = snap_checkout(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3));
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int
+lsnap_restore(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  int error = snap_restore(*s, luaL_checkstring(L, 2));
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static const luaL_Reg snap_methods[] = {
+    {"frozen", lsnap_frozen},   {"commit", lsnap_commit},
+    {"resolve", lsnap_resolve}, {"diff", lsnap_diff},
+    {"changes", lsnap_changes}, {"checkout", lsnap_checkout},
+    {"restore", lsnap_restore}, {NULL, NULL}};
+
+static const luaL_Reg snap_funcs[] = {{"open", lsnap_open}, {NULL, NULL}};
+
+int
+luaopen_mlab_snap(lua_State *L)
+{
+  luaL_newmetatable(L, SNAP_META);
+  luaL_newlib(L, snap_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, lsnap_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, lsnap_gc);
+  lua_setfield(L, -2, "__close");
+  lua_pop(L, 1);
+  luaL_newlib(L, snap_funcs);
+  return 1;
+}

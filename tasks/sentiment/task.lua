@@ -1,0 +1,15 @@
+task "sentiment" {
+  category  = "canonical",
+  problem   = "research_problem.md",
+  metric    = { name = "accuracy", goal = "max" },
+  prepare   = "prepare.py",
+  evaluate  = "evaluate.py",
+  starter   = "train.py",
+  threshold = 0.10,
+  baseline  = 0.6,        -- measured: top-100-word counts + LogisticRegression, seed 0
+  noise     = 0.005,
+  data      = { "data/*" },
+  timeout   = 180,
+  memory_mb = 4096,
+  seed      = 0,
+}

@@ -1,0 +1,509 @@
+/* check_snapshot.c - workspace history: commits, tags, diffs, frozen
+ * files, checkout and restore, read back by the git CLI too. */
+#include "error.h"
+#include "snapshot.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Each test runs in its own fork, so the fixture's paths can be globals. */
+static char root[64];
+static char ws[128];
+static char gd[128];
+static struct snap *S;
+
+static void
+put(const char *rel, const char *text)
+{
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", ws, rel);
+  /* Make the parent directory for paths such as data/a.csv. */
+  char *slash = strrchr(p, '/');
+  *slash = '\0';
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", p);
+  ck_assert_int_eq(system(cmd), 0);
+  *slash = '/';
+  FILE *f = fopen(p, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* The whole file as a malloc'd string, or NULL when it does not exist. */
+static char *
+slurp(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return NULL;
+  char *buf = calloc(1, 1 << 16);
+  size_t n = fread(buf, 1, (1 << 16) - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+static int
+exists(const char *dir, const char *rel)
+{
+  char p[512];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/%s", dir, rel);
+  return lstat(p, &st) == 0;
+}
+
+static void
+ck_file(const char *dir, const char *rel, const char *want)
+{
+  char p[512];
+  snprintf(p, sizeof p, "%s/%s", dir, rel);
+  char *got = slurp(p);
+  ck_assert_msg(got != NULL, "%s is missing", p);
+  ck_assert_str_eq(got, want);
+  free(got);
+}
+
+static char *
+run(const char *cmd)
+{
+  FILE *f = popen(cmd, "r");
+  ck_assert_ptr_nonnull(f);
+  char *buf = calloc(1, 1 << 16);
+  size_t n = fread(buf, 1, (1 << 16) - 1, f);
+  buf[n] = '\0';
+  ck_assert_int_eq(pclose(f), 0);
+  return buf;
+}
+
+static void
+commit(const char *tag)
+{
+  char hex[SNAP_OID_HEX];
+  int err = snap_commit(S, tag, tag, hex);
+  ck_assert_msg(err == 0, "commit %s: %s", tag, mlab_error_last());
+  ck_assert_uint_eq(strlen(hex), 40);
+}
+
+static char *
+changes(const char *rev)
+{
+  char *out = NULL;
+  int err = snap_changes(S, rev, &out);
+  ck_assert_msg(err == 0, "changes %s: %s", rev, mlab_error_last());
+  return out;
+}
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+static void
+setup(void)
+{
+  strcpy(root, "/tmp/check_snapshot.XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(root));
+  snprintf(ws, sizeof ws, "%s/ws", root);
+  snprintf(gd, sizeof gd, "%s/state/run.git", root);
+  ck_assert_int_eq(mkdir(ws, 0755), 0);
+  put("train.py", "print('hello')\nepochs = 1\n");
+  put("data/a.csv", "x,y\n1,2\n");
+  int err = snap_open(&S, gd, ws);
+  ck_assert_msg(err == 0, "open: %s", mlab_error_last());
+}
+
+static void
+teardown(void)
+{
+  snap_free(S);
+  S = NULL;
+  nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+START_TEST(test_snap_first_commit_holds_starter_files)
+{
+  commit("step-1");
+  char *c = changes("step-1");
+  ck_assert_str_eq(c, "A data/a.csv\nA train.py\n");
+  free(c);
+}
+END_TEST
+
+START_TEST(test_snap_commits_every_call_even_unchanged)
+{
+  char h1[SNAP_OID_HEX], h2[SNAP_OID_HEX], head[SNAP_OID_HEX];
+  ck_assert_int_eq(snap_commit(S, "step-1", "one", h1), 0);
+  ck_assert_int_eq(snap_commit(S, "step-2", "two", h2), 0);
+  ck_assert_str_ne(h1, h2);
+  ck_assert_int_eq(snap_resolve(S, "HEAD", head), 0);
+  ck_assert_str_eq(head, h2);
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "");
+  free(c);
+}
+END_TEST
+
+START_TEST(test_snap_tag_resolves)
+{
+  char h[SNAP_OID_HEX], got[SNAP_OID_HEX], shortid[8];
+  commit("step-1");
+  ck_assert_int_eq(snap_commit(S, "step-2", "two", h), 0);
+  ck_assert_int_eq(snap_resolve(S, "step-2", got), 0);
+  ck_assert_str_eq(got, h);
+  memcpy(shortid, h, 7);
+  shortid[7] = '\0';
+  ck_assert_int_eq(snap_resolve(S, shortid, got), 0);
+  ck_assert_str_eq(got, h);
+  /* Re-tagging replaces the old tag. */
+  ck_assert_int_eq(snap_commit(S, "step-2", "again", h), 0);
+  ck_assert_int_eq(snap_resolve(S, "step-2", got), 0);
+  ck_assert_str_eq(got, h);
+}
+END_TEST
+
+START_TEST(test_snap_resolve_unknown_tag_is_not_found)
+{
+  char h[SNAP_OID_HEX];
+  ck_assert_int_eq(snap_resolve(S, "HEAD", h), MLAB_ENOTFOUND);
+  commit("step-1");
+  ck_assert_int_eq(snap_resolve(S, "step-9", h), MLAB_ENOTFOUND);
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "step-9"));
+}
+END_TEST
+
+START_TEST(test_snap_diff_shows_lines_and_filters_path)
+{
+  char *d = NULL;
+  commit("step-1");
+  put("train.py", "print('hello')\nepochs = 5\n");
+  put("notes.txt", "tried 5 epochs\n");
+  commit("step-2");
+
+  ck_assert_int_eq(snap_diff(S, NULL, "step-2", NULL, &d), 0);
+  ck_assert_ptr_nonnull(strstr(d, "diff --git a/train.py b/train.py"));
+  ck_assert_ptr_nonnull(strstr(d, "\n-epochs = 1\n"));
+  ck_assert_ptr_nonnull(strstr(d, "\n+epochs = 5\n"));
+  ck_assert_ptr_nonnull(strstr(d, "\n print('hello')\n"));
+  ck_assert_ptr_nonnull(strstr(d, "+tried 5 epochs"));
+  free(d);
+
+  ck_assert_int_eq(snap_diff(S, "step-1", "step-2", "notes.txt", &d), 0);
+  ck_assert_ptr_nonnull(strstr(d, "+tried 5 epochs"));
+  ck_assert_ptr_null(strstr(d, "train.py"));
+  free(d);
+
+  /* The reverse direction swaps the signs; a root commit diffs against
+   * the empty tree. */
+  ck_assert_int_eq(snap_diff(S, "step-2", "step-1", "train.py", &d), 0);
+  ck_assert_ptr_nonnull(strstr(d, "\n+epochs = 1\n"));
+  free(d);
+  ck_assert_int_eq(snap_diff(S, NULL, "step-1", "train.py", &d), 0);
+  ck_assert_ptr_nonnull(strstr(d, "new file mode"));
+  free(d);
+}
+END_TEST
+
+START_TEST(test_snap_records_deletion)
+{
+  char p[256];
+  commit("step-1");
+  snprintf(p, sizeof p, "%s/data/a.csv", ws);
+  ck_assert_int_eq(unlink(p), 0);
+  put("data/b.csv", "new\n");
+  commit("step-2");
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "D data/a.csv\nA data/b.csv\n");
+  free(c);
+}
+END_TEST
+
+START_TEST(test_snap_changes_reports_modify_and_rename)
+{
+  char from[256], to[256];
+  put("big.txt", "a fairly long line so rename detection has content\n"
+                 "and a second line of it\n");
+  commit("step-1");
+  put("train.py", "print('bye')\n");
+  snprintf(from, sizeof from, "%s/big.txt", ws);
+  snprintf(to, sizeof to, "%s/moved.txt", ws);
+  ck_assert_int_eq(rename(from, to), 0);
+  commit("step-2");
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "R big.txt -> moved.txt\nM train.py\n");
+  free(c);
+}
+END_TEST
+
+START_TEST(test_snap_writes_nothing_in_workspace)
+{
+  char out[256];
+  commit("step-1");
+  put("x.txt", "x\n");
+  commit("step-2");
+  ck_assert_int_eq(snap_restore(S, "step-1"), 0);
+  snprintf(out, sizeof out, "%s/co", root);
+  ck_assert_int_eq(snap_checkout(S, "step-2", out), 0);
+
+  /* The workspace holds the agent's files and nothing else. */
+  DIR *d = opendir(ws);
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    ck_assert_msg(!strcmp(e->d_name, "train.py") ||
+                      !strcmp(e->d_name, "data"),
+                  "unexpected %s in workspace", e->d_name);
+    n++;
+  }
+  closedir(d);
+  ck_assert_int_eq(n, 2);
+  ck_assert(!exists(out, ".git"));
+  ck_assert(exists(gd, "HEAD"));
+}
+END_TEST
+
+START_TEST(test_snap_git_cli_reads_history)
+{
+  char cmd[512];
+  ck_assert_int_eq(snap_commit(S, "step-1", "first step", NULL), 0);
+  put("train.py", "print('hello')\nepochs = 7\n");
+  ck_assert_int_eq(snap_commit(S, "step-2", "more epochs", NULL), 0);
+
+  snprintf(cmd, sizeof cmd, "git --git-dir '%s' log --oneline", gd);
+  char *log = run(cmd);
+  ck_assert_ptr_nonnull(strstr(log, "first step"));
+  ck_assert_ptr_nonnull(strstr(log, "more epochs"));
+  free(log);
+
+  snprintf(cmd, sizeof cmd, "git --git-dir '%s' diff step-1 step-2", gd);
+  char *diff = run(cmd);
+  ck_assert_ptr_nonnull(strstr(diff, "-epochs = 1"));
+  ck_assert_ptr_nonnull(strstr(diff, "+epochs = 7"));
+  free(diff);
+
+  snprintf(cmd, sizeof cmd, "git --git-dir '%s' log -1 --format=%%an%%ae", gd);
+  char *who = run(cmd);
+  ck_assert_str_eq(who, "mlabmlab@localhost\n");
+  free(who);
+}
+END_TEST
+
+START_TEST(test_snap_frozen_keeps_first_content)
+{
+  const char *pats[] = {"*.csv", NULL};
+  char out1[256], out2[256];
+  char big[200];
+  memset(big, 'b', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+
+  ck_assert_int_eq(snap_set_frozen(S, 100, pats), 0);
+  put("weights.bin", big);
+  commit("step-1");
+  put("data/a.csv", "x,y\n9,9\n");
+  put("train.py", "print('changed')\n");
+  big[0] = 'B'; /* the big file changes, still above the limit */
+  put("weights.bin", big);
+  commit("step-2");
+  /* A deleted frozen file stays as it first was, too. */
+  char p[256];
+  snprintf(p, sizeof p, "%s/data/a.csv", ws);
+  unlink(p);
+  commit("step-3");
+
+  snprintf(out1, sizeof out1, "%s/co1", root);
+  snprintf(out2, sizeof out2, "%s/co3", root);
+  ck_assert_int_eq(snap_checkout(S, "step-1", out1), 0);
+  ck_assert_int_eq(snap_checkout(S, "step-3", out2), 0);
+  ck_file(out1, "data/a.csv", "x,y\n1,2\n");
+  ck_file(out2, "data/a.csv", "x,y\n1,2\n");
+  ck_file(out2, "train.py", "print('changed')\n");
+  ck_assert(!exists(out1, "weights.bin"));
+  ck_assert(!exists(out2, "weights.bin"));
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "M train.py\n");
+  free(c);
+}
+END_TEST
+
+START_TEST(test_snap_checkout_reproduces_step)
+{
+  char out[256];
+  commit("step-1");
+  put("train.py", "changed\n");
+  put("extra/new.txt", "new\n");
+  commit("step-2");
+
+  snprintf(out, sizeof out, "%s/out/deeper", root);
+  int err = snap_checkout(S, "step-1", out);
+  ck_assert_msg(err == 0, "checkout: %s", mlab_error_last());
+  ck_file(out, "train.py", "print('hello')\nepochs = 1\n");
+  ck_file(out, "data/a.csv", "x,y\n1,2\n");
+  ck_assert(!exists(out, "extra"));
+  ck_assert(!exists(out, ".git"));
+  /* The workspace and HEAD are untouched. */
+  ck_file(ws, "train.py", "changed\n");
+  char head[SNAP_OID_HEX], two[SNAP_OID_HEX];
+  ck_assert_int_eq(snap_resolve(S, "HEAD", head), 0);
+  ck_assert_int_eq(snap_resolve(S, "step-2", two), 0);
+  ck_assert_str_eq(head, two);
+  /* A later commit still sees nothing changed (the index was kept). */
+  commit("step-3");
+  char *c = changes("step-3");
+  ck_assert_str_eq(c, "");
+  free(c);
+
+  ck_assert_int_eq(snap_checkout(S, "step-2", out), MLAB_EEXISTS);
+}
+END_TEST
+
+START_TEST(test_snap_checkout_without_workspace)
+{
+  char out[256];
+  commit("step-1");
+  snap_free(S);
+  ck_assert_int_eq(snap_open(&S, gd, NULL), 0);
+  snprintf(out, sizeof out, "%s/ro", root);
+  ck_assert_int_eq(snap_checkout(S, "step-1", out), 0);
+  ck_file(out, "train.py", "print('hello')\nepochs = 1\n");
+  ck_assert_int_eq(snap_commit(S, "step-2", "x", NULL), MLAB_EINVAL);
+}
+END_TEST
+
+START_TEST(test_snap_restore_brings_back_and_removes)
+{
+  char p[256], head[SNAP_OID_HEX], one[SNAP_OID_HEX];
+  commit("step-1");
+  snprintf(p, sizeof p, "%s/data/a.csv", ws);
+  ck_assert_int_eq(unlink(p), 0);
+  put("later.txt", "later\n");
+  put("train.py", "edited\n");
+  commit("step-2");
+  put("uncommitted.txt", "u\n");
+  put(".gitignore", "*.log\n");
+  put("run.log", "log\n");
+
+  ck_assert_int_eq(snap_restore(S, "step-1"), 0);
+  ck_file(ws, "data/a.csv", "x,y\n1,2\n");
+  ck_file(ws, "train.py", "print('hello')\nepochs = 1\n");
+  ck_assert(!exists(ws, "later.txt"));
+  ck_assert(!exists(ws, "uncommitted.txt"));
+  ck_assert(!exists(ws, "run.log"));
+  ck_assert(!exists(ws, ".gitignore"));
+  ck_assert_int_eq(snap_resolve(S, "HEAD", head), 0);
+  ck_assert_int_eq(snap_resolve(S, "step-1", one), 0);
+  ck_assert_str_eq(head, one);
+  ck_assert_int_eq(snap_resolve(S, "step-2", head), 0);
+
+  /* History continues from step-1 with a clean index. */
+  commit("step-2b");
+  char *c = changes("step-2b");
+  ck_assert_str_eq(c, "");
+  free(c);
+}
+END_TEST
+
+START_TEST(test_snap_same_second_edit_is_captured)
+{
+  char out[256];
+  struct timespec ts;
+  /* Start early in a second so both commits and the edit share it. */
+  do {
+    clock_gettime(CLOCK_REALTIME, &ts);
+  } while (ts.tv_nsec > 300000000L);
+  put("r.txt", "aaaa\n");
+  commit("step-1");
+  put("r.txt", "bbbb\n"); /* same size, same second as the index */
+  commit("step-2");
+  put("r.txt", "cccc\n");
+  commit("step-3");
+
+  snprintf(out, sizeof out, "%s/co2", root);
+  ck_assert_int_eq(snap_checkout(S, "step-2", out), 0);
+  ck_file(out, "r.txt", "bbbb\n");
+  snprintf(out, sizeof out, "%s/co3", root);
+  ck_assert_int_eq(snap_checkout(S, "step-3", out), 0);
+  ck_file(out, "r.txt", "cccc\n");
+}
+END_TEST
+
+START_TEST(test_snap_reopen_continues_history)
+{
+  char one[SNAP_OID_HEX];
+  commit("step-1");
+  snap_free(S);
+  ck_assert_int_eq(snap_open(&S, gd, ws), 0);
+  put("train.py", "v2\n");
+  commit("step-2");
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "M train.py\n");
+  free(c);
+  ck_assert_int_eq(snap_resolve(S, "step-2~1", one), 0);
+}
+END_TEST
+
+START_TEST(test_snap_open_missing_workspace_is_not_found)
+{
+  struct snap *s = NULL;
+  char missing[256];
+  snprintf(missing, sizeof missing, "%s/nope", root);
+  ck_assert_int_eq(snap_open(&s, gd, missing), MLAB_ENOTFOUND);
+  ck_assert_ptr_null(s);
+}
+END_TEST
+
+static Suite *
+snapshot_suite(void)
+{
+  Suite *s = suite_create("snapshot");
+  TCase *commits = tcase_create("commits");
+  TCase *reads = tcase_create("reads");
+  TCase *frozen = tcase_create("frozen");
+  TCase *trees = tcase_create("checkout");
+
+  TCase *all[] = {commits, reads, frozen, trees};
+  for (size_t i = 0; i < 4; i++) {
+    tcase_add_checked_fixture(all[i], setup, teardown);
+    tcase_set_timeout(all[i], 30);
+    suite_add_tcase(s, all[i]);
+  }
+  tcase_add_test(commits, test_snap_first_commit_holds_starter_files);
+  tcase_add_test(commits, test_snap_commits_every_call_even_unchanged);
+  tcase_add_test(commits, test_snap_records_deletion);
+  tcase_add_test(commits, test_snap_writes_nothing_in_workspace);
+  tcase_add_test(commits, test_snap_same_second_edit_is_captured);
+  tcase_add_test(commits, test_snap_reopen_continues_history);
+  tcase_add_test(commits, test_snap_open_missing_workspace_is_not_found);
+  tcase_add_test(reads, test_snap_tag_resolves);
+  tcase_add_test(reads, test_snap_resolve_unknown_tag_is_not_found);
+  tcase_add_test(reads, test_snap_diff_shows_lines_and_filters_path);
+  tcase_add_test(reads, test_snap_changes_reports_modify_and_rename);
+  tcase_add_test(reads, test_snap_git_cli_reads_history);
+  tcase_add_test(frozen, test_snap_frozen_keeps_first_content);
+  tcase_add_test(trees, test_snap_checkout_reproduces_step);
+  tcase_add_test(trees, test_snap_checkout_without_workspace);
+  tcase_add_test(trees, test_snap_restore_brings_back_and_removes);
+  return s;
+}
+
+int
+main(void)
+{
+  SRunner *sr = srunner_create(snapshot_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
