@@ -412,7 +412,9 @@ cmd["test-lua"] = function(args)
   if not file then error({ usage = CMD_HELP["test-lua"] }) end
   local sandbox = require("sandbox")
   local dir = file:match("^(.*)/[^/]*$") or "."
-  local env = sandbox.new({ root = ROOT, dirs = { dir }, print = print })
+  -- lua/ too: host modules without mlab.* state (llm.lua) are unit-tested
+  -- here, under the same sandbox and budgets as agents.
+  local env = sandbox.new({ root = ROOT, dirs = { dir, ROOT .. "/lua" }, print = print })
   local chunk, lerr = sandbox.loadfile(file, env)
   if not chunk then err(lerr); return 1 end
   host.budget_set({ time = 60, mem_mb = 512 })

@@ -5,6 +5,9 @@
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
+
+/* Exported by liblua5.4-cjson but not declared in its header. */
+int luaopen_cjson_safe(lua_State *L);
 #include <lualib.h>
 
 #include <signal.h>
@@ -46,6 +49,7 @@ lh_signalled(void)
 static const luaL_Reg preloads[] = {
     {"mlab.ws", luaopen_mlab_ws},     {"mlab.exec", luaopen_mlab_exec},
     {"mlab.snap", luaopen_mlab_snap}, {"mlab.host", luaopen_mlab_host},
+    {"mlab.http", luaopen_mlab_http},
     {"cjson", luaopen_cjson},         {"cjson.safe", luaopen_cjson_safe},
     {NULL, NULL}};
 
