@@ -364,9 +364,9 @@ end
 -- One attempt's outcome: { text, usage } or { kind, message, retry,
 -- retry_after, status }.
 local function classify(p, where, status, body, info)
-  if not status then
-    local kind = body == "timeout" and "timeout" or "server"
-    return { kind = kind, message = info, retry = body ~= "error" }
+  if not status then -- no reply: body is the message, info the http kind
+    return { kind = info == "timeout" and "timeout" or "server",
+             message = body, retry = info ~= "error" }
   end
   local doc
   local ctype = info.content_type or ""
