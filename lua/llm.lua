@@ -24,6 +24,8 @@ Specs: openai:MODEL[@URL], anthropic:MODEL[@URL], replay:RUN_OR_FILE, none.
   tokens_add(n)                   counts provider usage (budget_tokens_add)
   getenv(name)                    API keys and MLAB_LLM_* defaults
 Optional:
+  guard(fn, ...)                  runs each call (host.critical in a run)
+  time_left()                     seconds the run has left: no retry at 0
   random()                        [0, 1) for jitter (default math.random)
   step()                          current step number, named in records
   read_file(path)                 text | nil, msg   (replay: only)
@@ -429,10 +431,17 @@ local function config(host, opts)
 end
 
 -- Hides state from agents: the object has no fields but its methods, so
--- an agent cannot reach host.post or host.tokens_add through it.
-local function object(chat, provider, model)
+-- an agent cannot reach host.post or host.tokens_add through it.  With
+-- host.guard, each call runs inside it (the run's host.critical: the
+-- deadline hook held off so the call is recorded whole; HTTP and sleeps
+-- stay bounded by the time left in C).
+local function object(host, chat, provider, model)
+  local guard = host.guard
   local methods = {
     chat = function(_, req)
+      if guard then
+        return guard(chat, req)
+      end
       return chat(req)
     end,
     provider = provider,
@@ -518,7 +527,15 @@ local function new_http(spec, host, cfg)
       line.attempts[try] = { status = out.status, kind = out.kind,
                              latency_s = ms(host.now() - a0),
                              retry_after = out.retry_after }
-      if out.text or not out.retry or try == cfg.max_tries then
+      if out.text or not out.retry then
+        break
+      end
+      if host.time_left and host.time_left() <= 0 then
+        out.kind = "budget"
+        out.message = "budget: the run's time is spent (" .. out.message .. ")"
+        break
+      end
+      if try == cfg.max_tries then
         break
       end
       if out.retry_after and out.retry_after > cfg.max_retry_after then
@@ -556,14 +573,14 @@ local function new_http(spec, host, cfg)
     line.usage = out.usage
     return finish(line, t0, out)
   end
-  return object(chat, p.name, spec.model)
+  return object(host, chat, p.name, spec.model)
 end
 
 local function new_none(host)
   local record = recorder(host, {})
   local calls = 0
   local msg = "no language model: this run uses --llm none"
-  return object(function(req)
+  return object(host, function(req)
     local r = normalise(req, M.defaults)
     calls = calls + 1
     record({ call = calls, step = host.step and host.step() or nil,
@@ -659,7 +676,7 @@ local function new_replay(spec, host)
     local e = type(rec.error) == "table" and rec.error or {}
     return nil, e.message or "recorded call failed", e.kind or "server"
   end
-  return object(chat, first.provider or "replay", first.model)
+  return object(host, chat, first.provider or "replay", first.model)
 end
 
 ---------------------------------------------------------------------------

@@ -26,6 +26,10 @@ local function tally(run, line)
     -- a run that then stops without an answer ran out of tokens
     if line.error.kind == "budget" and (line.tries or 0) == 0 then
       run.tokens_refused = line.error.message
+    elseif line.error.kind == "budget" then
+      -- the run's time ran out during the call (held off by host.critical):
+      -- mark it, so the run ends as budget_exhausted however the agent goes
+      host.exhaust("time")
     end
   end
 end
@@ -37,7 +41,7 @@ function M.new(run, spec, runs_dir)
     retries = 0, errors = 0, estimated_calls = 0 }
   local h = {
     post = http.post, sleep = http.sleep, now = http.now,
-    getenv = host.getenv,
+    getenv = host.getenv, guard = host.critical, time_left = host.time_left,
     tokens_allow = host.tokens_allow, tokens_add = host.tokens_add,
     step = function() return run.steps end,
     read_file = function(p)

@@ -23,4 +23,17 @@ PY
 run_mlab b2 --llm "openai:m@$BASE" --max-tokens 1000
 [ "$(manifest status)" = final_answer ] || fail "b2 status $(manifest status)"
 [ "$(manifest tokens)" = 210 ] || fail "b2 tokens $(manifest tokens)"
+
+# a model that stalls past the run's deadline: the request is cut at the
+# time left (not at MLAB_LLM_TIMEOUT), recorded, and the run ends cleanly
+stop_server
+start_server '{"default": {"fault": "stall", "stall_s": 30}}'
+make_task "slow question"
+start=$(date +%s)
+MLAB_LLM_TIMEOUT=60 run_mlab b3 --llm "openai:m@$BASE" --max-time 2
+took=$(( $(date +%s) - start ))
+[ "$(manifest status)" = budget_exhausted ] || fail "b3 status $(manifest status)"
+[ "$(manifest budget_kind)" = time ] || fail "b3 kind $(manifest budget_kind)"
+[ "$took" -lt 10 ] || fail "the stalled call held the run $took s"
+tail -1 "$R/llm.jsonl" | grep -q '"error":{"kind":"budget"' || fail "b3 call not recorded"
 echo "llm_budget_test: ok"

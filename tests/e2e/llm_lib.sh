@@ -11,6 +11,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
 AGENT="$MLAB_HOME/tests/e2e/agents/llm_asker.lua"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
