@@ -41,7 +41,8 @@ function M.new(run, spec, runs_dir)
     retries = 0, errors = 0, estimated_calls = 0 }
   local h = {
     post = http.post, sleep = http.sleep, now = http.now,
-    getenv = host.getenv, guard = host.critical, time_left = host.time_left,
+    getenv = host.getenv, guard = host.critical,
+    time_left = host.time_left,
     tokens_allow = host.tokens_allow, tokens_add = host.tokens_add,
     step = function() return run.steps end,
     read_file = function(p)

@@ -184,7 +184,8 @@ class Handler(BaseHTTPRequestHandler):
             self.error(fmt, 400, problem)
             return
         if srv.require_key is not None and key != srv.require_key:
-            self.error(fmt, 401, "invalid api key")
+            # Echoes the key, as OpenAI's 401 does: clients must redact it.
+            self.error(fmt, 401, "Incorrect API key provided: %s" % key)
             return
         if entry is None:
             self.error(fmt, 500, "script exhausted at request %d" % n)
