@@ -81,6 +81,7 @@ usage or a broken task.
   tasks = "usage: mlab tasks [--measure NAME]\n\nLists the tasks: name, kind, metric, recorded and measured baseline.\n--measure NAME prepares the data if needed and re-measures the baseline by running the starter code.\n",
   runs = "usage: mlab runs [--runs-dir D]\n\nOne line per run: id, status, score, baseline, steps.\n",
   replay = require("replay").HELP,
+  help = "usage: mlab help [COMMAND]\n\nThe overview, or one command's usage.\n",
   ["test-lua"] = "usage: mlab test-lua FILE\n\nRuns FILE in the agent sandbox (stdlib/ and agents/ requirable) with a 60 s budget; exit 0 when it raises nothing.\n",
 }
 
@@ -207,6 +208,9 @@ local function input_summary(input)
 end
 
 function M.step_line(s)
+  if s.event == "end" then
+    return ("  --  run ended: %s%s\n"):format(s.status, s.message and (": " .. one_line(s.message, 90)) or "")
+  end
   local obs = s.error and ("error: " .. s.error) or s.observation
   return ("%4d  %-20s %-28s %6.2fs  %s  %s\n"):format(
     math.tointeger(s.step) or 0, one_line(s.action, 20), one_line(input_summary(s.input), 28),
@@ -467,7 +471,7 @@ function M.main(args, version)
   local f = cmd[name]
   if not f then err("unknown command '" .. name .. "' (see mlab --help)"); return 2 end
   local rest = table.move(args, 2, #args, 1, {})
-  if name ~= "test-lua" and (rest[1] == "--help" or rest[1] == "-h") then
+  if rest[1] == "--help" or rest[1] == "-h" then
     out(CMD_HELP[name] or HELP)
     return 0
   end

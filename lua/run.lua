@@ -159,12 +159,14 @@ function M.execute(run, opts)
   end
   if st == "ok" then
     if run.final_answer then return "final_answer" end
-    if b.exhausted then return "budget_exhausted", "budget: " .. b.kind end
+    if b.exhausted then return "budget_exhausted", "the " .. b.kind .. " budget is spent" end
     return "agent_error", "the agent returned without giving a final answer"
   elseif st == "budget" or st == "memory" or b.exhausted then
     if b.kind == "killed" then return "killed", "stopped by a signal" end
-    return "budget_exhausted", "budget: " .. (b.kind or "memory") .. " is spent"
+    return "budget_exhausted", "the " .. (b.kind or "memory") .. " budget is spent"
   end
+  -- The host's own frames below the agent say nothing to its author.
+  msg = tostring(msg):gsub("\n\t%[C%]: in function 'mlab%.host%.call_agent'.*$", "")
   return "agent_error", msg
 end
 
@@ -179,6 +181,10 @@ function M.finish(run, status, msg)
   m.ended = host.now()
   m.time_s = b.elapsed
   m.steps = run.steps
+  -- The last trace line says how the run ended (an agent's traceback too).
+  assert(host.append(run.paths.trace, json.encode({
+    event = "end", status = status, message = msg, steps = run.steps,
+    budget_kind = m.budget_kind }) .. "\n"))
   local score, err = task_mod.evaluate(run.task, run.data, run.paths.workspace)
   if score then
     m.score = score.score

@@ -189,10 +189,11 @@ is_frozen(const struct snap *s, const char *path)
 
 /* Called by add_all and update_all for each path whose stat data differs
  * from the index (they walk a diff, so unchanged files never get here).
- * Returning >0 skips the path: its index entry, if any, stays as it was,
- * so a skipped file keeps the content of its last snapshot, and a deleted
- * frozen file is kept too.  A file above the size limit that was small in
- * an earlier snapshot likewise keeps its earlier content. */
+ * Returning >0 skips the path and leaves its index entry, if any, as it
+ * was.  Frozen entries already in history are held out of the index
+ * while staging (hold_frozen), so here a frozen path is one that appeared
+ * after the first commit: it stays out.  A file above the size limit that
+ * was small in an earlier snapshot keeps its earlier content. */
 static int
 add_filter(const char *path, const char *spec, void *payload)
 {
@@ -208,6 +209,68 @@ add_filter(const char *path, const char *spec, void *payload)
   return 0;
 }
 
+static void
+free_held(git_index_entry *held, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free((char *)held[i].path);
+  free(held);
+}
+
+/* Takes the frozen entries out of the index, copied into *out, to be put
+ * back unchanged after staging.  The add callback alone is not enough: the
+ * index-to-workdir diff that add_all and update_all walk hashes a changed
+ * file before it asks the callback, so a rewritten 200 MB frozen file
+ * would cost two full hashes (about 3 s each here) on every later step,
+ * its stat data never being refreshed.  Out of the index it is merely an
+ * untracked path, which the diff lists without reading it. */
+static int
+hold_frozen(git_index_entry **out, size_t *nout, struct snap *s,
+            git_index *idx)
+{
+  int error = 0, gerr;
+  size_t n = 0, cap = 0;
+  git_index_entry *held = NULL;
+
+  *out = NULL;
+  *nout = 0;
+  if (!s->frozen)
+    return 0;
+  for (size_t i = 0; i < git_index_entrycount(idx); i++) {
+    const git_index_entry *e = git_index_get_byindex(idx, i);
+    if (git_index_entry_stage(e) != 0 || !is_frozen(s, e->path))
+      continue;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 16;
+      git_index_entry *more = realloc(held, cap * sizeof *held);
+      if (!more)
+        goto nomem;
+      held = more;
+    }
+    held[n] = *e;
+    if (!(held[n].path = strdup(e->path)))
+      goto nomem;
+    n++;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((gerr = git_index_remove(idx, held[i].path, 0)) < 0) {
+      error = gitfail(gerr, "cannot hold frozen", held[i].path);
+      goto done;
+    }
+  }
+  *out = held;
+  *nout = n;
+  held = NULL;
+  n = 0;
+  goto done;
+
+nomem:
+  error = mlab_fail(MLAB_ENOMEM, "snapshot: out of memory");
+done:
+  free_held(held, n);
+  return error;
+}
+
 int
 snap_commit(struct snap *s, const char *tag, const char *message,
             char out_hex[SNAP_OID_HEX])
@@ -219,6 +282,8 @@ snap_commit(struct snap *s, const char *tag, const char *message,
   git_signature *sig = NULL;
   git_object *obj = NULL;
   git_oid tree_id, commit_id, tag_id, head_id;
+  git_index_entry *held = NULL;
+  size_t nheld = 0;
 
   if (s->wdfd < 0)
     return mlab_fail(MLAB_EINVAL, "snapshot: no workspace attached");
@@ -241,6 +306,8 @@ snap_commit(struct snap *s, const char *tag, const char *message,
     error = gitfail(gerr, "cannot read", "index");
     goto done;
   }
+  if (s->born && (error = hold_frozen(&held, &nheld, s, idx)))
+    goto done;
   /* FORCE: the workspace's .gitignore is not honoured, so an agent cannot
    * hide files from history.  update_all records deletions, which add_all
    * alone leaves in the index. */
@@ -249,6 +316,12 @@ snap_commit(struct snap *s, const char *tag, const char *message,
       (gerr = git_index_update_all(idx, NULL, add_filter, s)) < 0) {
     error = gitfail(gerr, "cannot stage", "workspace");
     goto done;
+  }
+  for (size_t i = 0; i < nheld; i++) {
+    if ((gerr = git_index_add(idx, &held[i])) < 0) {
+      error = gitfail(gerr, "cannot keep frozen", held[i].path);
+      goto done;
+    }
   }
   if ((gerr = git_index_write(idx)) < 0 ||
       (gerr = git_index_write_tree(&tree_id, idx)) < 0 ||
@@ -289,6 +362,7 @@ done:
   git_commit_free(parent);
   git_tree_free(tree);
   git_index_free(idx);
+  free_held(held, nheld);
   return error;
 }
 

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,17 @@ const char *
 ws_root(const struct ws *ws)
 {
   return ws->root;
+}
+
+/* snprintf into a PATH_MAX buffer; -1 when the path does not fit. */
+static int
+pathf(char out[PATH_MAX], const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(out, PATH_MAX, fmt, ap);
+  va_end(ap);
+  return n < 0 || n >= PATH_MAX ? -1 : 0;
 }
 
 static int
@@ -186,8 +198,8 @@ ws_list(const struct ws *ws, const char *rel, char ***out, size_t *n)
     }
     char sub[PATH_MAX];
     struct stat st;
-    snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-    int dir = lstat(sub, &st) == 0 && S_ISDIR(st.st_mode);
+    int dir = pathf(sub, "%s/%s", path, e->d_name) == 0 &&
+              lstat(sub, &st) == 0 && S_ISDIR(st.st_mode);
     size_t k = strlen(e->d_name);
     char *name = malloc(k + 2);
     if (!name)
@@ -228,7 +240,7 @@ int
 ws_read(const struct ws *ws, const char *rel, char **out, size_t *len)
 {
   char path[PATH_MAX];
-  size_t size;
+  size_t size = 0;
   int error = ws_resolve(ws, rel, path);
   if (!error)
     error = regular_file(rel, path, &size);
@@ -262,11 +274,9 @@ undo_depth(const char *dir)
   long n = 0;
   char p[PATH_MAX];
   for (;;) {
-    snprintf(p, sizeof p, "%s/%ld", dir, n);
-    if (fsu_exists(p))
+    if (pathf(p, "%s/%ld", dir, n) == 0 && fsu_exists(p))
       goto next;
-    snprintf(p, sizeof p, "%s/%ld.absent", dir, n);
-    if (fsu_exists(p))
+    if (pathf(p, "%s/%ld.absent", dir, n) == 0 && fsu_exists(p))
       goto next;
     return n;
   next:
@@ -285,10 +295,12 @@ undo_push(struct ws *ws, const char *abs)
   long n = undo_depth(dir);
   struct stat st;
   if (stat(abs, &st) != 0) {
-    snprintf(p, sizeof p, "%s/%ld.absent", dir, n);
+    if (pathf(p, "%s/%ld.absent", dir, n))
+      return mlab_fail(MLAB_EINVAL, "undo store path too long");
     return fsu_write_atomic(p, "", 0);
   }
-  snprintf(p, sizeof p, "%s/%ld", dir, n);
+  if (pathf(p, "%s/%ld", dir, n))
+    return mlab_fail(MLAB_EINVAL, "undo store path too long");
   return fsu_copy_file(abs, p);
 }
 
@@ -303,14 +315,16 @@ ws_undo(struct ws *ws, const char *rel)
   long n = undo_depth(dir);
   if (n == 0)
     return mlab_fail(MLAB_ENOTFOUND, "there is no edit of '%s' to undo", rel);
-  snprintf(p, sizeof p, "%s/%ld.absent", dir, n - 1);
+  if (pathf(p, "%s/%ld.absent", dir, n - 1))
+    return mlab_fail(MLAB_EINVAL, "undo store path too long");
   if (fsu_exists(p)) {
     if (unlink(abs) != 0 && errno != ENOENT)
       return mlab_fail(MLAB_ERROR, "cannot remove '%s': %s", rel,
                        strerror(errno));
     return unlink(p) == 0 ? 0 : mlab_fail(MLAB_ERROR, "undo store: %s", p);
   }
-  snprintf(p, sizeof p, "%s/%ld", dir, n - 1);
+  if (pathf(p, "%s/%ld", dir, n - 1))
+    return mlab_fail(MLAB_EINVAL, "undo store path too long");
   error = fsu_copy_file(p, abs);
   if (!error && unlink(p) != 0)
     error = mlab_fail(MLAB_ERROR, "undo store: %s", p);

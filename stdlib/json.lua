@@ -86,7 +86,10 @@ function encode_value(v, out, indent, depth, seen)
     else
       out[#out + 1] = cjson.encode(v)
     end
-  elseif tv == "string" or tv == "boolean" then
+  elseif tv == "string" then
+    -- cjson escapes '/' as '\/'; a path reads better without it.
+    out[#out + 1] = (cjson.encode(v):gsub("\\/", "/"))
+  elseif tv == "boolean" then
     out[#out + 1] = cjson.encode(v)
   elseif v == nil or v == cjson.null then
     out[#out + 1] = "null"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The help tells the truth: every command it lists exists and has its own
+# help; bad usage exits 2 with a message.
+source "$(dirname "$0")/lib.sh"
+mlab --help > "$T/help"
+check "--help exits 0" test -s "$T/help"
+for c in $(awk '/^commands:/{f=1;next} f&&/^  [a-z]/{print $1}' "$T/help"); do
+  mlab "$c" --help > "$T/h.$c"
+  check "help lists $c and it has usage" grep -q "^usage: mlab $c" "$T/h.$c"
+done
+check "help lists at least 9 commands" test "$(ls "$T" | grep -c '^h\.')" -ge 9
+for opt in --agent --llm --max-steps --max-time --max-tokens --runs-dir; do
+  check "run --help documents $opt" grep -q -- "$opt" "$T/h.run"
+done
+set +e
+mlab frobnicate 2> "$T/e1"; c1=$?
+mlab run 2> "$T/e2"; c2=$?
+mlab run digits --max-steps lots 2> "$T/e3"; c3=$?
+mlab run digits --bogus 2> "$T/e4"; c4=$?
+mlab log nope --runs-dir "$RUNS" 2> "$T/e5"; c5=$?
+set -e
+check "unknown command: exit 2" test $c1 -eq 2
+check "unknown command: says so" grep -q "unknown command 'frobnicate'" "$T/e1"
+check "run without task: exit 2" test $c2 -eq 2
+check "bad number: exit 2 and names the option" sh -c "test $c3 -eq 2 && grep -q -- '--max-steps' '$T/e3'"
+check "unknown option: exit 2" sh -c "test $c4 -eq 2 && grep -q -- 'unknown option --bogus' '$T/e4'"
+check "unknown run: exit 2" sh -c "test $c5 -eq 2 && grep -q \"no run 'nope'\" '$T/e5'"
+mlab tasks > "$T/tasks"
+check "tasks lists digits" grep -q "^digits .*canonical .*accuracy (max)" "$T/tasks"
+check "--version" sh -c "'$MLAB' --version | grep -q '^mlab [0-9]'"
+finish
