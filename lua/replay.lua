@@ -36,6 +36,15 @@ function M.trees(dir)
   return #t > 0 and t or nil
 end
 
+-- Step lines only: the trace also holds events (the run's end).
+local function steps_of(trace)
+  local out = {}
+  for _, s in ipairs(trace) do
+    if s.step ~= nil then out[#out + 1] = s end
+  end
+  return out
+end
+
 local function same(a, b)
   return json.encode(a) == json.encode(b)
 end
@@ -49,7 +58,7 @@ function M.compare(cli, a, b)
   if ma.score ~= mb.score then
     add("score: %s, replay %s", tostring(ma.score), tostring(mb.score))
   end
-  local ta, tb = cli.read_trace(a), cli.read_trace(b)
+  local ta, tb = steps_of(cli.read_trace(a)), steps_of(cli.read_trace(b))
   if #ta ~= #tb then add("steps: %d, replay %d", #ta, #tb) end
   for i = 1, math.min(#ta, #tb) do
     if ta[i].action ~= tb[i].action or not same(ta[i].input, tb[i].input) then

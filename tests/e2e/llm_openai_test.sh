@@ -33,6 +33,7 @@ total = sum(c["usage"]["prompt"] + c["usage"]["completion"] for c in calls)
 assert m["tokens"] == total, (m["tokens"], total)
 assert m["llm_usage"]["calls"] == 3 and m["llm_usage"]["prompt_tokens"] >= 70
 steps = [json.loads(l) for l in open(run + "/trace.jsonl")]
+steps = [s for s in steps if "step" in s]   # not the end event
 assert sum(s["tokens"] for s in steps) == total, [s["tokens"] for s in steps]
 assert steps[1]["tokens"] == 35, steps[1]  # the call before step 2's append
 assert m["llm"].startswith("openai:test-model@http://127.0.0.1:")

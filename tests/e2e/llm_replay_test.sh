@@ -29,6 +29,7 @@ import json, sys
 a, b = sys.argv[1], sys.argv[2]
 ta = [json.loads(l) for l in open(a + "/trace.jsonl")]
 tb = [json.loads(l) for l in open(b + "/trace.jsonl")]
+ta, tb = [s for s in ta if "step" in s], [s for s in tb if "step" in s]
 assert [(s["action"], s["input"], s["tokens"]) for s in ta] == \
        [(s["action"], s["input"], s["tokens"]) for s in tb]
 ma, mb = json.load(open(a + "/run.json")), json.load(open(b + "/run.json"))
