@@ -23,6 +23,8 @@ struct snap {
   int wdfd;             /* the work tree, for fstatat in the add callback */
   size_t max_bytes;     /* 0: no limit */
   char **frozen;        /* NULL-terminated copies of the patterns, or NULL */
+  const git_index_entry *held; /* frozen entries held out while staging, */
+  size_t nheld;                /* sorted by path (index order) */
   int born;             /* set per commit: HEAD already has a commit */
 };
 
@@ -187,13 +189,19 @@ is_frozen(const struct snap *s, const char *path)
   return 0;
 }
 
+static int
+cmp_held(const void *key, const void *elem)
+{
+  return strcmp(key, ((const git_index_entry *)elem)->path);
+}
+
 /* Called by add_all and update_all for each path whose stat data differs
  * from the index (they walk a diff, so unchanged files never get here).
  * Returning >0 skips the path and leaves its index entry, if any, as it
- * was.  Frozen entries already in history are held out of the index
- * while staging (hold_frozen), so here a frozen path is one that appeared
- * after the first commit: it stays out.  A file above the size limit that
- * was small in an earlier snapshot keeps its earlier content. */
+ * was.  A frozen file is recorded the first time it is seen (so a
+ * submission.csv matching "*.csv" still enters history) and held as it
+ * was from then on (hold_frozen).  A file above the size limit that was
+ * small in an earlier snapshot keeps its earlier content. */
 static int
 add_filter(const char *path, const char *spec, void *payload)
 {
@@ -201,7 +209,8 @@ add_filter(const char *path, const char *spec, void *payload)
   struct stat st;
 
   (void)spec;
-  if (s->born && is_frozen(s, path))
+  if (s->nheld &&
+      bsearch(path, s->held, s->nheld, sizeof *s->held, cmp_held) != NULL)
     return 1;
   if (s->max_bytes && fstatat(s->wdfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISREG(st.st_mode) && (size_t)st.st_size > s->max_bytes)
@@ -308,6 +317,8 @@ snap_commit(struct snap *s, const char *tag, const char *message,
   }
   if (s->born && (error = hold_frozen(&held, &nheld, s, idx)))
     goto done;
+  s->held = held;
+  s->nheld = nheld;
   /* FORCE: the workspace's .gitignore is not honoured, so an agent cannot
    * hide files from history.  update_all records deletions, which add_all
    * alone leaves in the index. */
@@ -317,6 +328,8 @@ snap_commit(struct snap *s, const char *tag, const char *message,
     error = gitfail(gerr, "cannot stage", "workspace");
     goto done;
   }
+  s->held = NULL;
+  s->nheld = 0;
   for (size_t i = 0; i < nheld; i++) {
     if ((gerr = git_index_add(idx, &held[i])) < 0) {
       error = gitfail(gerr, "cannot keep frozen", held[i].path);
@@ -362,6 +375,8 @@ done:
   git_commit_free(parent);
   git_tree_free(tree);
   git_index_free(idx);
+  s->held = NULL;
+  s->nheld = 0;
   free_held(held, nheld);
   return error;
 }

@@ -107,8 +107,10 @@ end
 
 function M.decode(text)
   if type(text) ~= "string" then return nil, "json: expected a string" end
-  local ok, v = pcall(cjson.decode, text)
+  -- The sandbox's cjson returns nil, message; the host's raises.
+  local ok, v, e = pcall(cjson.decode, text)
   if not ok then return nil, "json: " .. tostring(v) end
+  if v == nil and e then return nil, "json: " .. tostring(e) end
   return v
 end
 

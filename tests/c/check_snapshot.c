@@ -338,6 +338,27 @@ START_TEST(test_snap_frozen_keeps_first_content)
 }
 END_TEST
 
+/* A frozen-pattern file that first appears after the first commit (the
+ * agent's submission.csv) is recorded once, then held as it was. */
+START_TEST(test_snap_frozen_new_file_recorded_once)
+{
+  const char *pats[] = {"*.csv", NULL};
+  char out[256];
+  ck_assert_int_eq(snap_set_frozen(S, 0, pats), 0);
+  commit("step-1");
+  put("submission.csv", "id,label\n1,7\n");
+  commit("step-2");
+  put("submission.csv", "id,label\n1,3\n");
+  commit("step-3");
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "A submission.csv\n");
+  free(c);
+  snprintf(out, sizeof out, "%s/co", root);
+  ck_assert_int_eq(snap_checkout(S, "step-3", out), 0);
+  ck_file(out, "submission.csv", "id,label\n1,7\n");
+}
+END_TEST
+
 START_TEST(test_snap_checkout_reproduces_step)
 {
   char out[256];
@@ -492,6 +513,7 @@ snapshot_suite(void)
   tcase_add_test(reads, test_snap_changes_reports_modify_and_rename);
   tcase_add_test(reads, test_snap_git_cli_reads_history);
   tcase_add_test(frozen, test_snap_frozen_keeps_first_content);
+  tcase_add_test(frozen, test_snap_frozen_new_file_recorded_once);
   tcase_add_test(trees, test_snap_checkout_reproduces_step);
   tcase_add_test(trees, test_snap_checkout_without_workspace);
   tcase_add_test(trees, test_snap_restore_brings_back_and_removes);
