@@ -433,9 +433,16 @@ cmd["test-lua"] = function(args)
   if not file then error({ usage = CMD_HELP["test-lua"] }) end
   local sandbox = require("sandbox")
   local dir = file:match("^(.*)/[^/]*$") or "."
-  -- lua/ too: host modules without mlab.* state (llm.lua) are unit-tested
-  -- here, under the same sandbox and budgets as agents.
-  local env = sandbox.new({ root = ROOT, dirs = { dir, ROOT .. "/lua" }, print = print })
+  -- A file whose first line says "mlab-test: host-modules" may also
+  -- require lua/ (pure host modules such as llm.lua, unit-tested under the
+  -- agents' sandbox and budgets); others see stdlib/ and agents/ only.
+  local dirs = { dir }
+  local f = io.open(file, "r")
+  if f and (f:read("l") or ""):find("mlab-test: host-modules", 1, true) then
+    dirs[2] = ROOT .. "/lua"
+  end
+  if f then f:close() end
+  local env = sandbox.new({ root = ROOT, dirs = dirs, print = print })
   local chunk, lerr = sandbox.loadfile(file, env)
   if not chunk then err(lerr); return 1 end
   host.budget_set({ time = 60, mem_mb = 512 })

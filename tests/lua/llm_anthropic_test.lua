@@ -1,3 +1,4 @@
+-- mlab-test: host-modules
 -- Anthropic Messages format: system field, version header, content blocks.
 local cjson = require("cjson")
 local llm = require("llm")

@@ -1,3 +1,4 @@
+-- mlab-test: host-modules
 -- Token budget arithmetic: estimates, refusal before sending, counting.
 local llm = require("llm")
 

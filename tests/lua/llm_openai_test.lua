@@ -1,3 +1,4 @@
+-- mlab-test: host-modules
 -- OpenAI wire format: request building and reply parsing.
 local cjson = require("cjson")
 local llm = require("llm")

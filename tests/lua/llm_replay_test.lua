@@ -1,3 +1,4 @@
+-- mlab-test: host-modules
 -- Replay: answers in order from a recording, fails loudly on divergence.
 local llm = require("llm")
 

@@ -1,3 +1,4 @@
+-- mlab-test: host-modules
 -- --llm specs, public specs, key redaction and canonical encoding.
 local llm = require("llm")
 
