@@ -82,7 +82,7 @@ usage or a broken task.
   runs = "usage: mlab runs [--runs-dir D]\n\nOne line per run: id, status, score, baseline, steps.\n",
   replay = require("replay").HELP,
   help = "usage: mlab help [COMMAND]\n\nThe overview, or one command's usage.\n",
-  ["test-lua"] = "usage: mlab test-lua FILE\n\nRuns FILE in the agent sandbox (stdlib/ and agents/ requirable) with a 60 s budget; exit 0 when it raises nothing.\n",
+  ["test-lua"] = "usage: mlab test-lua FILE\n\nRuns FILE in the agent sandbox (stdlib/ and agents/ requirable; lua/ too when its first line says \"mlab-test: host-modules\") with a 60 s budget; exit 0 when it raises nothing.\n",
 }
 
 -- Splits args into positionals and --options (spec: name -> "value"|"flag").
