@@ -26,6 +26,7 @@ commands:
   show RUN STEP             one step: action, input, observation, its diff
   diff RUN A B [-- PATH]    the workspace change from step A to step B
   checkout RUN STEP DIR     write the workspace as it was after STEP into DIR
+  resume RUN                continue a killed or out-of-budget run
   eval RUN [--step N]       score the workspace (at step N) with the hidden data
   replay RUN                re-run RUN from its recorded model calls and compare
   tasks [--measure NAME]    list the tasks (or re-measure one's baseline)
@@ -72,6 +73,16 @@ Creates RUNS/ID/ with run.json, trace.jsonl, workspace/ and history.git/
 per step, then the status and the score against the baseline.  Exit status:
 0 when the run ended (any status but agent_error), 1 on agent_error, 2 on bad
 usage or a broken task.
+]],
+  resume = [[
+usage: mlab resume RUN [--max-steps N] [--max-time S] [-q] [--runs-dir D]
+
+Continues a run that was killed (or ran out of budget) from its last complete
+step: the workspace and history go back to that step, and the agent runs
+again from the start with its recorded steps answered from trace.jsonl (each
+checked against what the agent asks; a difference ends the run with
+agent_error).  The time budget is what was left, unless --max-time gives a
+new one; --max-steps raises the step budget (steps count from the start).
 ]],
   log = "usage: mlab log RUN [--runs-dir D]\n\nThe run's manifest and one line per step.\n",
   show = "usage: mlab show RUN STEP [--runs-dir D]\n\nThe step's action, input, observation and the diff it made.\n",
@@ -217,14 +228,16 @@ function M.step_line(s)
     s.duration_s or 0, (s.commit or ""):sub(1, 7), one_line(obs, 60))
 end
 
-local function summary(m)
+local function count(v) return math.tointeger(v) or v or "?" end
+
+local function summary(m, steps)
   local lines = {
     ("run      %s"):format(m.id),
     ("task     %s (%s, %s %s)"):format(m.task, m.category or "?", m.metric and m.metric.name or "?",
       m.metric and m.metric.goal or "?"),
     ("agent    %s   llm %s"):format(m.agent, m.llm or "none"),
     ("status   %s%s"):format(status_of(m), m.message and ("  (" .. one_line(m.message, 200) .. ")") or ""),
-    ("steps    %s   tokens %s   time %.1f s"):format(m.steps or "?", m.tokens or 0, m.time_s or 0),
+    ("steps    %s   tokens %s   time %.1f s"):format(count(steps or m.steps), count(m.tokens or 0), m.time_s or 0),
   }
   local score = ("score    %s   baseline %s"):format(fmt_score(m.score), fmt_score(m.baseline))
   if m.improvement then
@@ -281,6 +294,33 @@ function cmd.run(args)
   return status == "agent_error" and 1 or 0
 end
 
+function cmd.resume(args)
+  local o, pos = parse(args, { ["runs-dir"] = "value", ["max-steps"] = "value",
+    ["max-time"] = "value", quiet = "flag", q = "flag", verbose = "flag", v = "flag" })
+  if not o or #pos ~= 1 then error({ usage = CMD_HELP.resume }) end
+  local dir, e = find_run(o, pos[1])
+  if not dir then err(e); return 2 end
+  local opts = { root = ROOT, dir = dir, verbose = o.verbose or o.v,
+    max_time = o["max-time"] and number_opt(o, "max-time"),
+    max_steps = o["max-steps"] and math.tointeger(number_opt(o, "max-steps")) }
+  if not (o.quiet or o.q) then
+    opts.on_step = function(n, action, input, obs, e2, dur, commit)
+      io.stderr:write(M.step_line({ step = n, action = action, input = input,
+        observation = obs, error = e2, duration_s = dur, commit = commit }))
+    end
+  end
+  local run, rerr = run_mod.resume(opts)
+  if not run then err(rerr); return 2 end
+  local ropts = rerr
+  if not (o.quiet or o.q) then
+    io.stderr:write(("resuming %s after step %d\n"):format(run.id, run.steps))
+  end
+  local status, msg = run_mod.execute(run, ropts)
+  local m = run_mod.finish(run, status, msg)
+  out(summary(m))
+  return status == "agent_error" and 1 or 0
+end
+
 function cmd.runs(args)
   local o = parse(args, { ["runs-dir"] = "value" })
   if not o then error({ usage = "mlab runs [--runs-dir D]" }) end
@@ -302,9 +342,12 @@ function cmd.log(args)
   if not dir then err(e); return 2 end
   local m = read_manifest(dir)
   if not m then err("cannot read " .. dir .. "/run.json"); return 2 end
-  out(summary(m))
+  local trace = read_trace(dir)
+  local n = 0
+  for _, s in ipairs(trace) do if s.step then n = n + 1 end end
+  out(summary(m, n))
   out(("\nstep  %-20s %-28s %7s  %-7s  %s\n"):format("action", "input", "time", "commit", "observation"))
-  for _, s in ipairs(read_trace(dir)) do out(M.step_line(s)) end
+  for _, s in ipairs(trace) do out(M.step_line(s)) end
   return 0
 end
 

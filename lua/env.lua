@@ -20,13 +20,13 @@ function M.new(run)
   return setmetatable({ run = run, done = false }, Env)
 end
 
-local function record(run, n, action, input, observation, err, started, duration, result)
+local function record(run, n, action, input, observation, err, code, started, duration, result)
   local body = json.encode(input, "  ")
   local commit = assert(run.snap:commit("step-" .. n,
     ("step %d: %s\n\n%s\n"):format(n, action, body)))
   local line = json.encode({
     step = n, action = action, input = input, observation = observation,
-    error = err, started = started, duration_s = duration,
+    error = err, code = code, started = started, duration_s = duration,
     tokens = host.tokens_since_mark(), commit = commit, result = result,
   })
   assert(host.append(run.paths.trace, line .. "\n"))
@@ -34,23 +34,48 @@ local function record(run, n, action, input, observation, err, started, duration
   if run.on_step then run.on_step(n, action, input, observation, err, duration, commit) end
 end
 
+-- A resumed run first answers the agent from its own trace (run.replay, the
+-- steps recorded before the host died), checking that the agent asks for
+-- the same actions; revive(rec) rebuilds what the action returned.
+local function replayed(self, n, action, input, revive)
+  local run = self.run
+  local rec = table.remove(run.replay, 1)
+  if #run.replay == 0 then run.replay = nil end
+  if rec.action ~= action or json.encode(rec.input) ~= json.encode(input) then
+    -- Fatal even under the agent's pcall: the hook ends the run.
+    run.diverged = ("resume: the agent diverged at step %d: it asked for %s %s, "
+      .. "the recorded step was %s %s"):format(n, action, json.encode(input),
+      rec.action, json.encode(rec.input))
+    host.exhaust("diverged")
+    error(run.diverged, 0)
+  end
+  run.steps = n
+  if rec.error then return nil, rec.error, rec.code end
+  if revive then return revive(rec) end
+  return true
+end
+
 -- Runs fn as step `action`.  fn returns value, observation [, result] on
--- success or nil, message, code on failure.
-function Env:_step(action, input, fn)
+-- success or nil, message, code on failure.  revive(rec) turns a recorded
+-- step back into fn's value (for resume); without it the value is true.
+function Env:_step(action, input, fn, revive)
   if self.done then
     return nil, "the run is over: a final answer was given", "denied"
   end
   local n = host.take_step()
+  if self.run.replay then return replayed(self, n, action, input, revive) end
   local started, t0 = host.now(), host.mono()
   local v, obs, extra = fn()
-  local err
+  local err, code, result
   if v == nil then
-    err = obs or "failed"
+    err, code = obs or "failed", extra
     obs = "error: " .. err
+  else
+    result = extra
   end
-  host.critical(record, self.run, n, action, input, obs, err, started,
-    host.mono() - t0, extra)
-  if v == nil then return nil, err, extra end
+  host.critical(record, self.run, n, action, input, obs, err, code, started,
+    host.mono() - t0, result)
+  if v == nil then return nil, err, code end
   return v
 end
 
@@ -68,6 +93,10 @@ function Env:list_files(dir)
     local names, err, code = ws:list(dir)
     if not names then return nil, err, code end
     return names, table.concat(names, "\n")
+  end, function(rec)
+    local names = {}
+    for name in rec.observation:gmatch("[^\n]+") do names[#names + 1] = name end
+    return names
   end)
 end
 
@@ -78,7 +107,7 @@ function Env:read_file(path)
     local text, err, code = ws:read(path)
     if not text then return nil, err, code end
     return text, text
-  end)
+  end, function(rec) return rec.observation end)
 end
 
 -- Lines first..last (1-based, inclusive; last defaults to the end).
@@ -109,7 +138,7 @@ function Env:inspect_lines(path, first, last)
       if not part then return nil, serr, "invalid" end
       local obs = ("Here are the lines (the file ends at line %d):\n\n%s"):format(n, part)
       return part, obs
-    end)
+    end, function(rec) return (rec.observation:match("^.-\n\n(.*)$")) end)
 end
 
 function Env:write_file(path, content)
@@ -181,17 +210,30 @@ function Env:undo_edit(path)
   end)
 end
 
-local function exec_observation(r, timeout)
-  local out = r.output
+-- What the agent reads after a script: its output, then a footer line when
+-- it did not end normally.
+local function exec_footer(r)
   if r.timed_out then
-    out = out .. ("\n[killed: %s after %.0f s]"):format(
+    return ("\n[killed: %s after %.0f s]"):format(
       r.deadline and "the run's time budget ran out" or "the script's time limit", r.duration)
   elseif r.signal ~= 0 then
-    out = out .. ("\n[killed by signal %d]"):format(r.signal)
+    return ("\n[killed by signal %d]"):format(r.signal)
   elseif r.status ~= 0 then
-    out = out .. ("\n[exit status %d]"):format(r.status)
+    return ("\n[exit status %d]"):format(r.status)
   end
-  return out
+  return ""
+end
+
+local function revive_exec(rec)
+  local r = rec.result
+  local out = rec.observation
+  local footer = out:match("\n%[[^\n]*%]$")
+  if footer and (r.timed_out or r.signal ~= 0 or r.status ~= 0) then
+    out = out:sub(1, #out - #footer)
+  end
+  return { status = math.tointeger(r.status), signal = math.tointeger(r.signal),
+           timed_out = r.timed_out, truncated = r.truncated, output = out,
+           duration = rec.duration_s }
 end
 
 -- Runs a script of the workspace (python for .py, bash for .sh).
@@ -220,9 +262,9 @@ function Env:execute(script, args)
     local res = { status = r.status, signal = r.signal, timed_out = r.timed_out,
                   truncated = r.truncated, output = r.output, duration = r.duration }
     if r.deadline then host.exhaust("time") end
-    return res, exec_observation(r), { status = r.status, signal = r.signal,
-      timed_out = r.timed_out, truncated = r.truncated }
-  end)
+    return res, r.output .. exec_footer(r), { status = r.status, signal = r.signal,
+      timed_out = r.timed_out, deadline = r.deadline, truncated = r.truncated }
+  end, revive_exec)
   return result, err, code
 end
 

@@ -133,6 +133,7 @@ function M.start(opts)
     metric = task.metric, threshold = task.threshold, seed = task.seed,
     budgets = budgets, started = host.now(), status = "running",
     baseline = base.score, pid = host.pid(), mlab_version = opts.version,
+    start_files = run.start_files,
     sandbox = run.sandbox,
   }
   M.write_manifest(run)
@@ -150,8 +151,13 @@ function M.execute(run, opts)
   host.budget_set({ steps = opts.max_steps, time = opts.max_time,
                     tokens = opts.max_tokens, mem_mb = opts.max_mem_mb })
   host.budget_start()
+  if run.resume_tokens then -- tokens the steps before a resume used
+    host.tokens_add(run.resume_tokens)
+    host.tokens_since_mark()
+  end
   local st, msg = host.call_agent(agent.run, ctx)
   local b = host.budget()
+  if run.diverged then return "agent_error", run.diverged end
   -- a model call was refused for tokens and the agent stopped without an
   -- answer: it ran out of budget, whether it returned or raised
   if run.tokens_refused and not run.final_answer and st ~= "budget" then
@@ -168,6 +174,82 @@ function M.execute(run, opts)
   -- The host's own frames below the agent say nothing to its author.
   msg = tostring(msg):gsub("\n\t%[C%]: in function 'mlab%.host%.call_agent'.*$", "")
   return "agent_error", msg
+end
+
+local function read_steps(path)
+  local steps = {}
+  local f = io.open(path, "rb")
+  if not f then return steps end
+  for line in f:lines() do
+    local s = json.decode(line)
+    -- Whole step lines in order; a torn line is the step in flight.
+    if s and s.step == #steps + 1 then steps[#steps + 1] = s end
+  end
+  f:close()
+  return steps
+end
+
+-- Reopens a run that did not end by itself (killed, or out of budget) so
+-- that M.execute continues it: the workspace and history go back to the
+-- last complete step, and the agent is run again from the start with its
+-- first steps answered from the trace (they are checked, not redone).
+-- Returns run, opts for M.execute, or nil, message.
+function M.resume(opts)
+  local dir = opts.dir
+  local m = json.decode(host.read(dir .. "/run.json") or "")
+  if not m then return nil, "cannot read " .. dir .. "/run.json" end
+  if m.status == "running" and m.pid and host.alive(math.tointeger(m.pid)) then
+    return nil, "run " .. m.id .. " is still running (pid " .. math.tointeger(m.pid) .. ")"
+  end
+  if m.status == "final_answer" or m.status == "agent_error" then
+    return nil, "run " .. m.id .. " ended with " .. m.status .. "; only killed or "
+      .. "budget-exhausted runs can be resumed"
+  end
+  local task, err = task_mod.load(m.task_dir)
+  if not task then return nil, err end
+  local data, perr = task_mod.prepare(task, stderr)
+  if not data then return nil, perr end
+  local paths = {
+    dir = dir, manifest = dir .. "/run.json", trace = dir .. "/trace.jsonl",
+    workspace = dir .. "/workspace", git = dir .. "/history.git", undo = dir .. "/undo",
+  }
+  local steps = read_steps(paths.trace)
+  local n = #steps
+  local run = {
+    id = m.id, root = opts.root, task = task, data = data, paths = paths, steps = n,
+    verbose = opts.verbose, on_step = opts.on_step, agent_path = m.agent_path,
+    out_cap = 32 * 1024, sandbox = exec.has_sandbox(),
+    hide = { task_mod.cache_root(), dir:match("^(.*)/[^/]+$") },
+    manifest = m,
+  }
+  run.snap = assert(snap_mod.open(paths.git, paths.workspace))
+  assert(run.snap:frozen(M.FREEZE_BYTES, task.data))
+  local ok, rerr = run.snap:restore("step-" .. n)
+  if not ok then return nil, "cannot restore step " .. n .. ": " .. rerr end
+  run.ws = assert(ws_mod.open(paths.workspace, paths.undo))
+  run.start_files = m.start_files or {}
+  -- Only whole step lines stay; the end line of the last attempt goes.
+  local lines, tokens = {}, 0
+  for i, st in ipairs(steps) do
+    lines[i] = json.encode(st)
+    tokens = tokens + (st.tokens or 0)
+  end
+  assert(host.write_atomic(paths.trace, #lines > 0 and table.concat(lines, "\n") .. "\n" or ""))
+  run.replay = n > 0 and steps or nil
+  run.resume_tokens = tokens
+  local used = n > 0 and (steps[n].started + steps[n].duration_s - m.started) or 0
+  local b = m.budgets
+  local max_time = opts.max_time or b.max_time
+  if not opts.max_time and max_time > 0 then max_time = math.max(max_time - used, 1) end
+  m.status = "running"
+  m.pid = host.pid()
+  m.resumed = (m.resumed or 0) + 1
+  m.message, m.score, m.evaluation, m.evaluation_error = nil, nil, nil, nil
+  M.write_manifest(run)
+  return run, {
+    llm = m.llm, max_steps = opts.max_steps or b.max_steps, max_time = max_time,
+    max_tokens = b.max_tokens, max_mem_mb = b.max_mem_mb, runs_dir = dir:match("^(.*)/[^/]+$"),
+  }
 end
 
 -- Evaluates the workspace and writes the final manifest.

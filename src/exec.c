@@ -188,13 +188,12 @@ ms_until(double t)
 /* 1 when pid has exited; leaves it a zombie so its pid keeps naming the
  * process group until we have killed what is left in it. */
 static int
-has_exited(pid_t pid, int block)
+has_exited(pid_t pid)
 {
   siginfo_t si;
-  int flags = WEXITED | WNOWAIT | (block ? 0 : WNOHANG);
   for (;;) {
     si.si_pid = 0;
-    if (waitid(P_PID, (id_t)pid, &si, flags) == 0)
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
       return si.si_pid == pid;
     if (errno != EINTR)
       return 1; /* ECHILD: nothing left to wait for */
@@ -460,9 +459,7 @@ status_error(const struct child_status *st, const char *name)
     return mlab_fail(MLAB_EINVAL, "exec: cannot set resource limits: %s", why);
   case STAGE_CHDIR:
     return mlab_fail(MLAB_EINVAL,
-                     "exec: cannot enter the working "
-                     "directory: %s",
-                     why);
+                     "exec: cannot enter the working directory: %s", why);
   default:
     if (st->err == ENOMEM || st->err == E2BIG)
       return mlab_fail(MLAB_ERROR, "exec: cannot execute '%s': %s", name, why);
@@ -491,7 +488,7 @@ watch(pid_t pid, int *fd, struct capture *c, double deadline, int *timed_out)
     }
     if (wait_readable(*fd, ms))
       read_some(fd, c);
-    if (has_exited(pid, 0))
+    if (has_exited(pid))
       return;
   }
 }
@@ -530,10 +527,8 @@ exec_run(struct exec_result *out, const struct exec_opts *opts)
   struct stat sb;
   cwd = realpath(opts->cwd, NULL);
   if (!cwd || stat(cwd, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-    error = mlab_fail(MLAB_EINVAL,
-                      "exec: working directory '%s' is not a "
-                      "directory",
-                      opts->cwd);
+    error =
+        mlab_fail(MLAB_EINVAL, "exec: cwd '%s' is not a directory", opts->cwd);
     goto done;
   }
   const char *const *envp = opts->envp ? opts->envp : exec_default_env(cwd);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -345,11 +346,25 @@ lhost_pid(lua_State *L)
   return 1;
 }
 
+/* A zombie is dead for our purposes: a killed host whose parent has not
+ * reaped it still answers kill(pid, 0). */
 static int
 lhost_alive(lua_State *L)
 {
   pid_t pid = (pid_t)luaL_checkinteger(L, 1);
-  lua_pushboolean(L, pid > 0 && (kill(pid, 0) == 0 || errno == EPERM));
+  int alive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+  char path[64], buf[256];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = alive ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd >= 0) {
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *paren = strrchr(buf, ')');
+    if (paren && paren[1] == ' ' && paren[2] == 'Z')
+      alive = 0;
+  }
+  lua_pushboolean(L, alive);
   return 1;
 }
 

@@ -38,6 +38,10 @@ lh_signals_install(void)
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+  /* A closed stdout/stderr (mlab run | head) must not kill a run midway:
+   * the write fails instead. */
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, NULL);
 }
 
 int

@@ -88,6 +88,17 @@ START_TEST(test_lh_huge_string_refused)
 }
 END_TEST
 
+START_TEST(test_lh_deep_recursion_is_an_error_not_a_crash)
+{
+  char *msg = NULL;
+  ck_assert_int_eq(
+      run_hooked("local function f(n) return 1 + f(n + 1) end f(1)", &msg),
+      LH_ERR);
+  ck_assert_ptr_nonnull(strstr(msg, "stack overflow"));
+  free(msg);
+}
+END_TEST
+
 START_TEST(test_lh_plain_error_has_traceback)
 {
   char *msg = NULL;
@@ -141,6 +152,7 @@ main(void)
   tcase_add_test(tc, test_lh_heap_cap);
   tcase_add_test(tc, test_lh_huge_string_refused);
   tcase_add_test(tc, test_lh_plain_error_has_traceback);
+  tcase_add_test(tc, test_lh_deep_recursion_is_an_error_not_a_crash);
   tcase_add_test(tc, test_lh_fail_returns_nil_message_code);
   tcase_add_test(tc, test_lh_preloads_host_modules);
   suite_add_tcase(s, tc);

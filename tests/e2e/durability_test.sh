@@ -36,6 +36,38 @@ check "manifest still says running" grep -q '"status": "running"' "$R/run.json"
 check "mlab log reports the dead host as killed" grep -q "^status   killed" "$T/k9.log"
 check "git reads the history of a killed run" git --git-dir "$R/history.git" log --oneline -1
 
+# Resume continues from the last complete step, with one linear history.
+before=$(grep -c '"step"' "$R/trace.jsonl")
+"$MLAB" resume k9 --runs-dir "$RUNS" --max-steps 60 -q > "$T/resume.out"
+check "resumed run ends by its step budget" grep -q '"status": "budget_exhausted"' "$R/run.json"
+check "resumed run has all 60 steps in order" "$PY" - "$R" <<'PY'
+import json, subprocess, sys
+r = sys.argv[1]
+steps = [json.loads(l) for l in open(r + "/trace.jsonl")]
+steps = [s for s in steps if "step" in s]
+assert [s["step"] for s in steps] == list(range(1, 61)), [s["step"] for s in steps]
+log = subprocess.check_output(["git", "--git-dir", r + "/history.git", "log", "--format=%s"], text=True)
+subjects = log.splitlines()
+assert len(subjects) == 61, len(subjects)
+assert subjects[0] == "step 60: Execute Script" and subjects[-1] == "step 0: starter files"
+PY
+check "resumed workspace is where the agent left it" test "$(cat "$R/workspace/count.txt")" = 30
+check "resume said which step it continued from" test "$before" -ge 6
+"$MLAB" run "$TINY" --runs-dir "$RUNS" --id done -q > /dev/null
+check "a run that gave its final answer is not resumed" sh -c \
+  "! '$MLAB' resume done --runs-dir '$RUNS' -q 2> '$T/again.err' && grep -q 'only killed or budget-exhausted' '$T/again.err'"
+
+# An agent that does not ask for what was recorded is stopped, not trusted.
+"$MLAB" run "$TINY" --agent "$FIX/agents/sleeper.lua" --runs-dir "$RUNS" --id drift -q \
+  > /dev/null 2>&1 &
+pid=$!
+check "third sleeper makes progress" wait_steps "$RUNS/drift" 4
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+sed -i 's#agents/sleeper.lua#agents/step_hog.lua#' "$RUNS/drift/run.json"
+"$MLAB" resume drift --runs-dir "$RUNS" -q > /dev/null || true
+check "diverging agent ends as agent_error" grep -q '"status": "agent_error"' "$RUNS/drift/run.json"
+check "and the message names the step" grep -q 'diverged at step 1' "$RUNS/drift/run.json"
+
 "$MLAB" run "$TINY" --agent "$FIX/agents/sleeper.lua" --runs-dir "$RUNS" --id term -q \
   > "$T/term.out" 2>&1 &
 pid=$!

@@ -4,7 +4,9 @@
 source "$(dirname "$0")/lib.sh"
 
 # -- the trivial agent scores the baseline ---------------------------------
-mlab run digits --agent baseline --runs-dir "$RUNS" --id base -q > "$T/base.out"
+mlab run digits --agent baseline --runs-dir "$RUNS" --id base -q > "$T/base.out" 2> "$T/base.err"
+check "first run prepares the data" grep -q "preparing data for digits" "$T/base.err"
+check "first run measures the baseline" grep -q "measuring the baseline of digits" "$T/base.err"
 R="$RUNS/base"
 for f in run.json trace.jsonl workspace/train.py history.git; do
   check "run dir has $f" test -e "$R/$f"
@@ -18,7 +20,8 @@ check "baseline recorded in task.lua matches the measured one" \
 check "summary printed" grep -q "^score .*baseline" "$T/base.out"
 
 # -- the tuner improves it past the threshold -------------------------------
-mlab run digits --agent tuner --runs-dir "$RUNS" --id tune -q > "$T/tune.out"
+mlab run digits --agent tuner --runs-dir "$RUNS" --id tune -q > "$T/tune.out" 2> "$T/tune.err"
+check "second run uses the cached data and baseline" sh -c "! grep -qE 'preparing|measuring' '$T/tune.err'"
 R="$RUNS/tune"
 G="git --git-dir $R/history.git"
 steps=$(json "$R/run.json" 'd["steps"]')
