@@ -75,7 +75,7 @@ per step, then the status and the score against the baseline.  Exit status:
 usage or a broken task.
 ]],
   resume = [[
-usage: mlab resume RUN [--max-steps N] [--max-time S] [-q] [--runs-dir D]
+usage: mlab resume RUN [--llm SPEC] [--max-steps N] [--max-time S] [-q] [--runs-dir D]
 
 Continues a run that was killed (or ran out of budget) from its last complete
 step: the workspace and history go back to that step, and the agent runs
@@ -83,6 +83,8 @@ again from the start with its recorded steps answered from trace.jsonl (each
 checked against what the agent asks; a difference ends the run with
 agent_error).  The time budget is what was left, unless --max-time gives a
 new one; --max-steps raises the step budget (steps count from the start).
+Model calls made before that step are answered from llm.jsonl; later ones go
+to the run's model, or to --llm SPEC (same model, another endpoint or key).
 ]],
   log = "usage: mlab log RUN [--runs-dir D]\n\nThe run's manifest and one line per step.\n",
   show = "usage: mlab show RUN STEP [--runs-dir D]\n\nThe step's action, input, observation and the diff it made.\n",
@@ -295,12 +297,12 @@ function cmd.run(args)
 end
 
 function cmd.resume(args)
-  local o, pos = parse(args, { ["runs-dir"] = "value", ["max-steps"] = "value",
+  local o, pos = parse(args, { ["runs-dir"] = "value", ["max-steps"] = "value", llm = "value",
     ["max-time"] = "value", quiet = "flag", q = "flag", verbose = "flag", v = "flag" })
   if not o or #pos ~= 1 then error({ usage = CMD_HELP.resume }) end
   local dir, e = find_run(o, pos[1])
   if not dir then err(e); return 2 end
-  local opts = { root = ROOT, dir = dir, verbose = o.verbose or o.v,
+  local opts = { root = ROOT, dir = dir, verbose = o.verbose or o.v, llm = o.llm,
     max_time = o["max-time"] and number_opt(o, "max-time"),
     max_steps = o["max-steps"] and math.tointeger(number_opt(o, "max-steps")) }
   if not (o.quiet or o.q) then

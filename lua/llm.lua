@@ -655,9 +655,12 @@ local function new_replay(spec, host)
     end
     local was = M.encode(rec.request)
     if was ~= now then
-      error(where .. " differs from the recording in " .. path .. "\n"
+      local msg = where .. " differs from the recording in " .. path .. "\n"
         .. first_difference(was, now) .. "\n  recorded request: " .. was
-        .. "\n  request now:      " .. now, 0)
+        .. "\n  request now:      " .. now
+      -- Fatal even under the agent's pcall (the host ends the run).
+      if host.diverge then host.diverge(msg) end
+      error(msg, 0)
     end
     local line = {}
     for k, v in pairs(rec) do
@@ -679,9 +682,44 @@ local function new_replay(spec, host)
   return object(host, chat, first.provider or "replay", first.model)
 end
 
+-- A resumed run's first calls are answered from its own recording
+-- (host.prefix: the llm.jsonl records made before the last complete step),
+-- checked like replay, without recording or counting them again; later
+-- calls go to the live client.
+local function with_prefix(client, host)
+  local prefix = host.prefix
+  local function chat(req)
+    local rec = table.remove(prefix, 1)
+    if not rec then
+      return client:chat(req)
+    end
+    local now = M.encode(normalise(req, M.defaults))
+    local was = M.encode(rec.request)
+    if was ~= now then
+      local msg = "resume: model call differs from the recording\n"
+        .. first_difference(was, now)
+      if host.diverge then host.diverge(msg) end
+      error(msg, 0)
+    end
+    if type(rec.reply) == "string" and rec.error == nil then
+      return { text = rec.reply, usage = type(rec.usage) == "table" and rec.usage or nil }
+    end
+    local e = type(rec.error) == "table" and rec.error or {}
+    return nil, e.message or "recorded call failed", e.kind or "server"
+  end
+  return object({}, chat, client.provider, client.model)
+end
+
 ---------------------------------------------------------------------------
 
 function M.new(spec_text, host, opts)
+  if host.prefix and #host.prefix > 0 then
+    local client, err = M.new(spec_text, setmetatable({ prefix = false }, { __index = host }), opts)
+    if not client then
+      return nil, err
+    end
+    return with_prefix(client, host)
+  end
   local spec, err = M.parse_spec(spec_text)
   if not spec then
     return nil, err

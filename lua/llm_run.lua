@@ -51,12 +51,18 @@ function M.new(run, spec, runs_dir)
       return host.read(p)
     end,
     runs_dir = runs_dir,
+    prefix = run.llm_prefix,
+    diverge = function(msg)
+      run.diverged = msg
+      host.exhaust("diverged")
+    end,
     record = function(line)
       local ok, err = host.append(path, llm.encode(line) .. "\n")
       if ok then tally(run, line) end
       return ok, err
     end,
   }
+  for _, line in ipairs(run.llm_prefix or {}) do tally(run, line) end
   local client, err = llm.new(spec, h)
   if not client then return nil, err end
   assert(host.append(path, "")) -- the file exists even if no call is made

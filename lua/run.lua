@@ -236,6 +236,18 @@ function M.resume(opts)
   end
   assert(host.write_atomic(paths.trace, #lines > 0 and table.concat(lines, "\n") .. "\n" or ""))
   run.replay = n > 0 and steps or nil
+  -- Model calls made before the last complete step answer the agent again
+  -- from llm.jsonl; the ones of the lost step are made anew.
+  local calls, kept = {}, {}
+  for line in (host.read(dir .. "/llm.jsonl") or ""):gmatch("[^\n]+") do
+    local rec = json.decode(line)
+    if rec and (rec.step or 0) < n then
+      calls[#calls + 1] = rec
+      kept[#kept + 1] = line
+    end
+  end
+  assert(host.write_atomic(dir .. "/llm.jsonl", #kept > 0 and table.concat(kept, "\n") .. "\n" or ""))
+  run.llm_prefix = calls
   run.resume_tokens = tokens
   local used = n > 0 and (steps[n].started + steps[n].duration_s - m.started) or 0
   local b = m.budgets
@@ -247,7 +259,7 @@ function M.resume(opts)
   m.message, m.score, m.evaluation, m.evaluation_error = nil, nil, nil, nil
   M.write_manifest(run)
   return run, {
-    llm = m.llm, max_steps = opts.max_steps or b.max_steps, max_time = max_time,
+    llm = opts.llm or m.llm, max_steps = opts.max_steps or b.max_steps, max_time = max_time,
     max_tokens = b.max_tokens, max_mem_mb = b.max_mem_mb, runs_dir = dir:match("^(.*)/[^/]+$"),
   }
 end
