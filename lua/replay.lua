@@ -6,6 +6,7 @@
 -- runs_dir, read_manifest, read_trace, summary, out, err, root, version).
 local run_mod = require("run")
 local json = require("json")
+local snap = require("mlab.snap")
 
 local M = {}
 
@@ -20,19 +21,17 @@ inputs step by step, the workspace tree after every step (history.git), the
 status and the final score.  Exit status 0 when identical, 1 when not.
 ]]
 
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
--- Tree ids of every commit, oldest first (commit 0 = starter files).
+-- Tree ids after every step, oldest first (step-0 = starter files).
 -- Commit ids differ between runs (times); trees must not.
 function M.trees(dir)
-  local p = io.popen("git --git-dir=" .. shell_quote(dir .. "/history.git")
-    .. " log --reverse --format=%T 2>/dev/null")
-  if not p then return nil end
+  local h = snap.open(dir .. "/history.git")
+  if not h then return nil end
   local t = {}
-  for line in p:lines() do t[#t + 1] = line end
-  p:close()
+  while true do
+    local id = h:tree("step-" .. #t)
+    if not id then break end
+    t[#t + 1] = id
+  end
   return #t > 0 and t or nil
 end
 
@@ -68,7 +67,7 @@ function M.compare(cli, a, b)
   end
   local ga, gb = M.trees(a), M.trees(b)
   if not ga or not gb then
-    add("trees: not compared (git could not read a history)")
+    add("trees: not compared (a history could not be read)")
   else
     for i = 1, math.max(#ga, #gb) do
       if ga[i] ~= gb[i] then
