@@ -480,6 +480,7 @@ function cmd.tasks(args)
       local size = host.stat(dir .. "/prepared.json") and human_size(tree_size(dir .. "/public"))
         or "not prepared"
       local measured = json.decode(host.read(dir .. "/baseline.json") or "")
+      if measured and measured.fingerprint ~= task_mod.fingerprint(t) then measured = nil end
       out(("%-20s %-10s %-22s %-9s %-9s %s\n"):format(name, t.category,
         t.metric.name .. " (" .. t.metric.goal .. ")", fmt_score(t.baseline),
         fmt_score(measured and measured.score), size))

@@ -168,7 +168,7 @@ function M.cache_dir(task)
 end
 
 -- Changes to the task's own files invalidate prepared data and baselines.
-local function fingerprint(task)
+function M.fingerprint(task)
   local parts = {}
   for _, f in ipairs({ "task.lua", task.prepare or "", task.evaluate, "env/" .. task.starter }) do
     local st = f ~= "" and host.stat(task.dir .. "/" .. f)
@@ -198,7 +198,7 @@ end
 function M.prepare(task, log)
   local dir = M.cache_dir(task)
   local data = { public = dir .. "/public", hidden = dir .. "/hidden", dir = dir }
-  local fp = fingerprint(task)
+  local fp = M.fingerprint(task)
   local stamp = json.decode(host.read(dir .. "/prepared.json") or "")
   if stamp and stamp.fingerprint == fp then return data end
   host.remove_tree(dir)
@@ -272,7 +272,7 @@ function M.measure(task, data, log)
   end
   local score, eerr = M.evaluate(task, data, ws)
   if not score then return nil, "baseline evaluation failed: " .. eerr end
-  local rec = { score = score.score, fingerprint = fingerprint(task), measured = host.now(),
+  local rec = { score = score.score, fingerprint = M.fingerprint(task), measured = host.now(),
                 seconds = r.duration }
   assert(host.write_atomic(data.dir .. "/baseline.json", json.encode(rec)))
   host.remove_tree(ws)
@@ -282,7 +282,7 @@ end
 -- The baseline score: measured once per fingerprint, then cached.
 function M.baseline(task, data, log)
   local rec = json.decode(host.read(data.dir .. "/baseline.json") or "")
-  if rec and rec.fingerprint == fingerprint(task) then return rec end
+  if rec and rec.fingerprint == M.fingerprint(task) then return rec end
   return M.measure(task, data, log)
 end
 
