@@ -33,6 +33,6 @@ printf 'ok: alpha\nok: beta\nok: delta\nok: delta\n' | cmp -s - "$R/workspace/an
   || fail "answers: $(cat "$R/workspace/answer.txt")"
 [ "$(grep -c . "$R/llm.jsonl")" = 4 ] || fail "llm.jsonl should hold 4 calls"
 [ "$(manifest llm_usage.calls)" = 4 ] || fail "llm_usage.calls $(manifest llm_usage.calls)"
-git --git-dir "$R/history.git" log --format=%s | head -1 | grep -q "Final Answer" \
+git --git-dir "$R/history.git" log -1 --format=%s | grep -q "Final Answer" \
   || fail "history does not end with the final answer"
 echo "llm_resume_test: ok"
