@@ -28,6 +28,7 @@ commands:
   checkout RUN STEP DIR     write the workspace as it was after STEP into DIR
   resume RUN                continue a killed or out-of-budget run
   eval RUN [--step N]       score the workspace (at step N) with the hidden data
+  replay RUN                re-run RUN from its recorded model calls and compare
   tasks [--measure NAME]    list the tasks (or re-measure one's baseline)
   test-lua FILE             run a Lua test file in the agent sandbox
   help [COMMAND]            this text, or a command's
@@ -36,6 +37,16 @@ RUN is a run id, a unique prefix of one, a path to a run directory, or
 "last".  Runs live in ./runs unless --runs-dir DIR or MLAB_RUNS_DIR says
 otherwise.  Task data and baselines are cached in $MLAB_CACHE (default
 ~/.cache/mlab).  MLAB_HOME points at the mlab tree (lua/, agents/, tasks/).
+
+models (--llm SPEC; see docs/models.md):
+  MLAB_LLM                  the default SPEC when --llm is not given
+  OPENAI_API_KEY            key for openai:MODEL (optional with @URL)
+  OPENAI_BASE_URL           endpoint for openai:MODEL without @URL
+  ANTHROPIC_API_KEY         key for anthropic:MODEL
+  ANTHROPIC_BASE_URL        endpoint for anthropic:MODEL without @URL
+  MLAB_LLM_MAX_TRIES (4), MLAB_LLM_TIMEOUT (120 s), MLAB_LLM_CONNECT_TIMEOUT
+  (10 s), MLAB_LLM_BACKOFF (1 s), MLAB_LLM_BACKOFF_MAX (30 s),
+  MLAB_LLM_MAX_RETRY_AFTER (120 s), MLAB_LLM_MAX_TOKENS (1024 per call)
 ]]
 
 local CMD_HELP = {
@@ -44,8 +55,9 @@ usage: mlab run TASK [options]
 
 TASK is a name from `mlab tasks` or a path to a task folder.
   --agent A        agents/A.lua or a path to an agent file (default: baseline)
-  --llm SPEC       the model: none (default), openai:MODEL[@URL],
-                   anthropic:MODEL, replay:RUN_OR_FILE
+  --llm SPEC       the model: none (default, or $MLAB_LLM),
+                   openai:MODEL[@URL], anthropic:MODEL[@URL],
+                   replay:RUN_OR_FILE (see mlab --help, docs/models.md)
   --max-steps N    actions the agent may take (default 50)
   --max-time S     wall-clock seconds for the agent (default 1800)
   --max-tokens N   prompt + completion tokens (default: no limit)
@@ -56,13 +68,14 @@ TASK is a name from `mlab tasks` or a path to a task folder.
   -v, --verbose    also show what the agent prints
 
 Creates RUNS/ID/ with run.json, trace.jsonl, workspace/ and history.git/
-(commit 0 = starter files, one commit per step, tags step-N).  Prints one line
+(commit 0 = starter files, one commit per step, tags step-N), and llm.jsonl
+(one line per model call; never an API key).  Prints one line
 per step, then the status and the score against the baseline.  Exit status:
 0 when the run ended (any status but agent_error), 1 on agent_error, 2 on bad
 usage or a broken task.
 ]],
   resume = [[
-usage: mlab resume RUN [--max-steps N] [--max-time S] [-q] [--runs-dir D]
+usage: mlab resume RUN [--llm SPEC] [--max-steps N] [--max-time S] [-q] [--runs-dir D]
 
 Continues a run that was killed (or ran out of budget) from its last complete
 step: the workspace and history go back to that step, and the agent runs
@@ -70,16 +83,19 @@ again from the start with its recorded steps answered from trace.jsonl (each
 checked against what the agent asks; a difference ends the run with
 agent_error).  The time budget is what was left, unless --max-time gives a
 new one; --max-steps raises the step budget (steps count from the start).
+Model calls made before that step are answered from llm.jsonl; later ones go
+to the run's model, or to --llm SPEC (same model, another endpoint or key).
 ]],
   log = "usage: mlab log RUN [--runs-dir D]\n\nThe run's manifest and one line per step.\n",
   show = "usage: mlab show RUN STEP [--runs-dir D]\n\nThe step's action, input, observation and the diff it made.\n",
   diff = "usage: mlab diff RUN A B [-- PATH] [--runs-dir D]\n\nUnified diff of the workspace from step A to step B (optionally one path).\n",
   checkout = "usage: mlab checkout RUN STEP DIR [--runs-dir D]\n\nWrites the workspace after STEP into DIR (new or empty).\n",
   eval = "usage: mlab eval RUN [--step N] [--runs-dir D]\n\nRuns the task's evaluator on the workspace (as it is, or as it was after step N) and prints the score.\n",
-  tasks = "usage: mlab tasks [--measure NAME]\n\nLists the tasks: name, kind, metric, recorded and measured baseline.\n--measure NAME prepares the data if needed and re-measures the baseline by running the starter code.\n",
+  tasks = "usage: mlab tasks [--measure NAME]\n\nLists the tasks: name, kind, metric, the baseline recorded in task.lua, the one measured here (cached), and the size of the prepared data the agent sees.\n--measure NAME prepares the data if needed and re-measures the baseline by running the starter code.\n",
   runs = "usage: mlab runs [--runs-dir D]\n\nOne line per run: id, status, score, baseline, steps.\n",
+  replay = require("replay").HELP,
   help = "usage: mlab help [COMMAND]\n\nThe overview, or one command's usage.\n",
-  ["test-lua"] = "usage: mlab test-lua FILE\n\nRuns FILE in the agent sandbox (stdlib/ and agents/ requirable) with a 60 s budget; exit 0 when it raises nothing.\n",
+  ["test-lua"] = "usage: mlab test-lua FILE\n\nRuns FILE in the agent sandbox (stdlib/ and agents/ requirable; lua/ too when its first line says \"mlab-test: host-modules\") with a 60 s budget; exit 0 when it raises nothing.\n",
 }
 
 -- Splits args into positionals and --options (spec: name -> "value"|"flag").
@@ -251,7 +267,8 @@ function cmd.run(args)
   local quiet = o.quiet or o.q
   local d = run_mod.DEFAULTS
   local opts = {
-    root = ROOT, task = pos[1], agent = o.agent or "baseline", llm = o.llm or "none",
+    root = ROOT, task = pos[1], agent = o.agent or "baseline",
+    llm = o.llm or host.getenv("MLAB_LLM") or "none",
     max_steps = math.tointeger(number_opt(o, "max-steps", d.max_steps)) or error({ usage = "--max-steps takes a whole number" }),
     max_time = number_opt(o, "max-time", d.max_time),
     max_tokens = math.tointeger(number_opt(o, "max-tokens", d.max_tokens)) or error({ usage = "--max-tokens takes a whole number" }),
@@ -264,6 +281,8 @@ function cmd.run(args)
         observation = obs, error = e, duration_s = dur, commit = commit }))
     end
   end
+  local spec_ok, spec_err = require("llm").parse_spec(opts.llm)
+  if not spec_ok then error({ usage = spec_err }) end
   local run, serr = run_mod.start(opts)
   if not run then err(serr); return 2 end
   if not quiet then
@@ -278,12 +297,12 @@ function cmd.run(args)
 end
 
 function cmd.resume(args)
-  local o, pos = parse(args, { ["runs-dir"] = "value", ["max-steps"] = "value",
+  local o, pos = parse(args, { ["runs-dir"] = "value", ["max-steps"] = "value", llm = "value",
     ["max-time"] = "value", quiet = "flag", q = "flag", verbose = "flag", v = "flag" })
   if not o or #pos ~= 1 then error({ usage = CMD_HELP.resume }) end
   local dir, e = find_run(o, pos[1])
   if not dir then err(e); return 2 end
-  local opts = { root = ROOT, dir = dir, verbose = o.verbose or o.v,
+  local opts = { root = ROOT, dir = dir, verbose = o.verbose or o.v, llm = o.llm,
     max_time = o["max-time"] and number_opt(o, "max-time"),
     max_steps = o["max-steps"] and math.tointeger(number_opt(o, "max-steps")) }
   if not (o.quiet or o.q) then
@@ -423,6 +442,20 @@ function cmd.eval(args)
   return 0
 end
 
+local function tree_size(path)
+  local st = host.stat(path)
+  if not st then return 0 end
+  if st.type ~= "directory" then return st.size end
+  local total = 0
+  for _, n in ipairs(host.list_dir(path) or {}) do total = total + tree_size(path .. "/" .. n) end
+  return total
+end
+
+local function human_size(n)
+  if n >= 1048576 then return ("%.1f MB"):format(n / 1048576) end
+  return ("%.0f KB"):format(n / 1024)
+end
+
 function cmd.tasks(args)
   local o, pos = parse(args, { measure = "value", help = "flag" })
   if not o or #pos > 0 then error({ usage = CMD_HELP.tasks }) end
@@ -438,17 +471,20 @@ function cmd.tasks(args)
       noise = task.noise, within_noise = within, seconds = rec.seconds }, "  "), "\n")
     return within and 0 or 1
   end
-  out(("%-28s %-10s %-22s %-10s %s\n"):format("task", "kind", "metric", "baseline", "data"))
+  out(("%-20s %-10s %-22s %-9s %-9s %s\n"):format("task", "kind", "metric", "baseline",
+    "measured", "data"))
   for _, name in ipairs(task_mod.list(ROOT)) do
     local t, terr = task_mod.find(ROOT, name)
     if t then
-      local size = "-"
-      local cache = task_mod.cache_dir(t) .. "/public"
-      if host.stat(cache) then size = "prepared" end
-      out(("%-28s %-10s %-22s %-10s %s\n"):format(name, t.category,
-        t.metric.name .. " (" .. t.metric.goal .. ")", fmt_score(t.baseline), size))
+      local dir = task_mod.cache_dir(t)
+      local size = host.stat(dir .. "/prepared.json") and human_size(tree_size(dir .. "/public"))
+        or "not prepared"
+      local measured = json.decode(host.read(dir .. "/baseline.json") or "")
+      out(("%-20s %-10s %-22s %-9s %-9s %s\n"):format(name, t.category,
+        t.metric.name .. " (" .. t.metric.goal .. ")", fmt_score(t.baseline),
+        fmt_score(measured and measured.score), size))
     else
-      out(("%-28s BROKEN: %s\n"):format(name, terr))
+      out(("%-20s BROKEN: %s\n"):format(name, terr))
     end
   end
   return 0
@@ -459,7 +495,16 @@ cmd["test-lua"] = function(args)
   if not file then error({ usage = CMD_HELP["test-lua"] }) end
   local sandbox = require("sandbox")
   local dir = file:match("^(.*)/[^/]*$") or "."
-  local env = sandbox.new({ root = ROOT, dirs = { dir }, print = print })
+  -- A file whose first line says "mlab-test: host-modules" may also
+  -- require lua/ (pure host modules such as llm.lua, unit-tested under the
+  -- agents' sandbox and budgets); others see stdlib/ and agents/ only.
+  local dirs = { dir }
+  local f = io.open(file, "r")
+  if f and (f:read("l") or ""):find("mlab-test: host-modules", 1, true) then
+    dirs[2] = ROOT .. "/lua"
+  end
+  if f then f:close() end
+  local env = sandbox.new({ root = ROOT, dirs = dirs, print = print })
   local chunk, lerr = sandbox.loadfile(file, env)
   if not chunk then err(lerr); return 1 end
   host.budget_set({ time = 60, mem_mb = 512 })
@@ -471,6 +516,14 @@ cmd["test-lua"] = function(args)
   end
   out(file, ": ok\n")
   return 0
+end
+
+function cmd.replay(args)
+  return require("replay").main(args, {
+    parse = parse, find_run = find_run, runs_dir = runs_dir, read_manifest = read_manifest,
+    read_trace = read_trace, summary = summary, step_line = M.step_line,
+    out = out, err = err, root = ROOT, version = VERSION,
+  })
 end
 
 function cmd.help(args)

@@ -75,18 +75,9 @@ local function task_view(run)
   }
 end
 
--- The model a run talks to; the model layer replaces this for real specs.
-local function make_llm(spec)
-  local ok, llm = pcall(require, "llm")
-  if ok and type(llm) == "table" and llm.new then return llm.new(spec) end
-  if spec ~= "none" then
-    return nil, "no model layer is installed for --llm " .. spec
-  end
-  return {
-    chat = function()
-      return nil, "this run has no model (--llm none)", "no_model"
-    end,
-  }
+-- The model a run talks to (llm_run.lua: ctx.llm, llm.jsonl, totals).
+local function make_llm(run, opts)
+  return require("llm_run").new(run, opts.llm or "none", opts.runs_dir)
 end
 
 local function new_id(task, agent)
@@ -137,7 +128,8 @@ function M.start(opts)
   }
   run.manifest = {
     id = id, task = task.name, task_dir = task.dir, category = task.category,
-    agent = opts.agent, agent_path = agent_path, llm = opts.llm or "none",
+    agent = opts.agent, agent_path = agent_path,
+    llm = require("llm").public_spec(opts.llm or "none"),
     metric = task.metric, threshold = task.threshold, seed = task.seed,
     budgets = budgets, started = host.now(), status = "running",
     baseline = base.score, pid = host.pid(), mlab_version = opts.version,
@@ -152,7 +144,7 @@ end
 function M.execute(run, opts)
   local agent, err = load_agent(run.root, run.agent_path, run)
   if not agent then return "agent_error", err end
-  local llm, lerr = make_llm(opts.llm or "none")
+  local llm, lerr = make_llm(run, opts)
   if not llm then return "agent_error", lerr end
   run.env = env_mod.new(run)
   local ctx = { task = task_view(run), env = run.env, llm = llm }
@@ -166,6 +158,11 @@ function M.execute(run, opts)
   local st, msg = host.call_agent(agent.run, ctx)
   local b = host.budget()
   if run.diverged then return "agent_error", run.diverged end
+  -- a model call was refused for tokens and the agent stopped without an
+  -- answer: it ran out of budget, whether it returned or raised
+  if run.tokens_refused and not run.final_answer and st ~= "budget" then
+    return "budget_exhausted", run.tokens_refused
+  end
   if st == "ok" then
     if run.final_answer then return "final_answer" end
     if b.exhausted then return "budget_exhausted", "the " .. b.kind .. " budget is spent" end
@@ -239,6 +236,18 @@ function M.resume(opts)
   end
   assert(host.write_atomic(paths.trace, #lines > 0 and table.concat(lines, "\n") .. "\n" or ""))
   run.replay = n > 0 and steps or nil
+  -- Model calls made before the last complete step answer the agent again
+  -- from llm.jsonl; the ones of the lost step are made anew.
+  local calls, kept = {}, {}
+  for line in (host.read(dir .. "/llm.jsonl") or ""):gmatch("[^\n]+") do
+    local rec = json.decode(line)
+    if rec and (rec.step or 0) < n then
+      calls[#calls + 1] = rec
+      kept[#kept + 1] = line
+    end
+  end
+  assert(host.write_atomic(dir .. "/llm.jsonl", #kept > 0 and table.concat(kept, "\n") .. "\n" or ""))
+  run.llm_prefix = calls
   run.resume_tokens = tokens
   local used = n > 0 and (steps[n].started + steps[n].duration_s - m.started) or 0
   local b = m.budgets
@@ -250,7 +259,7 @@ function M.resume(opts)
   m.message, m.score, m.evaluation, m.evaluation_error = nil, nil, nil, nil
   M.write_manifest(run)
   return run, {
-    llm = m.llm, max_steps = opts.max_steps or b.max_steps, max_time = max_time,
+    llm = opts.llm or m.llm, max_steps = opts.max_steps or b.max_steps, max_time = max_time,
     max_tokens = b.max_tokens, max_mem_mb = b.max_mem_mb, runs_dir = dir:match("^(.*)/[^/]+$"),
   }
 end

@@ -53,6 +53,7 @@ lh_signalled(void)
 static const luaL_Reg preloads[] = {
     {"mlab.ws", luaopen_mlab_ws},     {"mlab.exec", luaopen_mlab_exec},
     {"mlab.snap", luaopen_mlab_snap}, {"mlab.host", luaopen_mlab_host},
+    {"mlab.http", luaopen_mlab_http},
     {"cjson", luaopen_cjson},         {"cjson.safe", luaopen_cjson_safe},
     {NULL, NULL}};
 

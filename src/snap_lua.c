@@ -2,7 +2,7 @@
  *
  *   local h = require("mlab.snap").open(gitdir [, workdir])
  *   h:frozen(max_bytes, {patterns})   h:commit(tag, message) -> commit id
- *   h:resolve(rev) -> id   h:diff(a, b [, path]) -> patch (a may be nil)
+ *   h:resolve(rev) -> id   h:tree(rev) -> tree id   h:diff(a, b [, path]) -> patch (a may be nil)
  *   h:changes(rev) -> "M path\n..."   h:checkout(rev, dir)   h:restore(rev)
  * Failures return nil, message, code.
  */
@@ -98,6 +98,18 @@ lsnap_resolve(lua_State *L)
 }
 
 static int
+lsnap_tree(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  char id[SNAP_OID_HEX];
+  int error = snap_tree(*s, luaL_checkstring(L, 2), id);
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushstring(L, id);
+  return 1;
+}
+
+static int
 push_owned(lua_State *L, int error, char *text)
 {
   if (error)
@@ -150,7 +162,7 @@ lsnap_restore(lua_State *L)
 
 static const luaL_Reg snap_methods[] = {
     {"frozen", lsnap_frozen},   {"commit", lsnap_commit},
-    {"resolve", lsnap_resolve}, {"diff", lsnap_diff},
+    {"resolve", lsnap_resolve}, {"tree", lsnap_tree}, {"diff", lsnap_diff},
     {"changes", lsnap_changes}, {"checkout", lsnap_checkout},
     {"restore", lsnap_restore}, {NULL, NULL}};
 

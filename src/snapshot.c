@@ -420,6 +420,17 @@ snap_resolve(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX])
   return error;
 }
 
+int
+snap_tree(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX])
+{
+  git_commit *c = NULL;
+  int error = lookup_commit(&c, s, rev);
+  if (!error)
+    git_oid_tostr(out_hex, SNAP_OID_HEX, git_commit_tree_id(c));
+  git_commit_free(c);
+  return error;
+}
+
 /* A growing NUL-terminated buffer (curl's write-callback pattern). */
 struct buf {
   char *p;

@@ -42,6 +42,10 @@ int snap_commit(struct snap *s, const char *tag, const char *message,
  * "HEAD") to a commit id. MLAB_ENOTFOUND when it does not exist. */
 int snap_resolve(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX]);
 
+/* The tree id of rev's commit: two runs whose workspaces were identical
+ * after a step have the same tree there, whatever their commit times. */
+int snap_tree(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX]);
+
 /* Unified diff (git's patch format) from rev_a to rev_b, limited to path
  * when not NULL; rev_a NULL means the parent of rev_b (the empty tree for a
  * root commit).  *out is malloc'd, NUL-terminated, the caller's. */

@@ -408,22 +408,29 @@ count_lines(const char *text, size_t len)
   return n + (len > 0 && text[len - 1] != '\n');
 }
 
-/* Builds head + mid (+ '\n' when missing) + tail and writes it. */
+/* Builds head + mid + tail and writes it.  With whole_lines, mid is kept
+ * on lines of its own: a newline is added before it when the head ends
+ * mid-line (a file without a final newline) and after it when missing. */
 static int
 splice(struct ws *ws, const char *rel, const char *text, size_t a, size_t b,
        const char *mid, int whole_lines)
 {
   size_t len = strlen(text), m = strlen(mid);
+  int lead = whole_lines && m > 0 && a > 0 && text[a - 1] != '\n';
   int nl = whole_lines && m > 0 && mid[m - 1] != '\n';
-  size_t total = a + m + (size_t)nl + (len - b);
-  char *buf = malloc(total + 1);
+  size_t total = a + (size_t)lead + m + (size_t)nl + (len - b);
+  char *buf = malloc(total + 1), *p = buf;
   if (!buf)
     return mlab_fail(MLAB_ENOMEM, "out of memory editing '%s'", rel);
-  memcpy(buf, text, a);
-  memcpy(buf + a, mid, m);
+  memcpy(p, text, a);
+  p += a;
+  if (lead)
+    *p++ = '\n';
+  memcpy(p, mid, m);
+  p += m;
   if (nl)
-    buf[a + m] = '\n';
-  memcpy(buf + a + m + nl, text + b, len - b);
+    *p++ = '\n';
+  memcpy(p, text + b, len - b);
   buf[total] = '\0';
   int error = put(ws, rel, buf, total, 0);
   free(buf);
@@ -446,7 +453,6 @@ ws_edit_lines(struct ws *ws, const char *rel, long first, long last,
                       first, last, rel, lines);
     goto done;
   }
-  /* A last line without a newline gets one, so the splice stays whole. */
   size_t a = line_offset(old, len, first);
   size_t b = line_offset(old, len, last + 1);
   error = splice(ws, rel, old, a, b, text, 1);

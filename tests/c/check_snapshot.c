@@ -359,6 +359,27 @@ START_TEST(test_snap_frozen_new_file_recorded_once)
 }
 END_TEST
 
+/* Same workspace, same tree id, whatever the commit; a change moves it. */
+START_TEST(test_snap_tree_ids_follow_content)
+{
+  char t1[SNAP_OID_HEX], t2[SNAP_OID_HEX], t3[SNAP_OID_HEX];
+  char c1[SNAP_OID_HEX], c2[SNAP_OID_HEX];
+  commit("step-1");
+  commit("step-2");
+  put("train.py", "other\n");
+  commit("step-3");
+  ck_assert_int_eq(snap_tree(S, "step-1", t1), 0);
+  ck_assert_int_eq(snap_tree(S, "step-2", t2), 0);
+  ck_assert_int_eq(snap_tree(S, "step-3", t3), 0);
+  ck_assert_int_eq(snap_resolve(S, "step-1", c1), 0);
+  ck_assert_int_eq(snap_resolve(S, "step-2", c2), 0);
+  ck_assert_str_eq(t1, t2);
+  ck_assert_str_ne(c1, c2);
+  ck_assert_str_ne(t2, t3);
+  ck_assert_int_eq(snap_tree(S, "step-9", t1), MLAB_ENOTFOUND);
+}
+END_TEST
+
 START_TEST(test_snap_checkout_reproduces_step)
 {
   char out[256];
@@ -514,6 +535,7 @@ snapshot_suite(void)
   tcase_add_test(reads, test_snap_git_cli_reads_history);
   tcase_add_test(frozen, test_snap_frozen_keeps_first_content);
   tcase_add_test(frozen, test_snap_frozen_new_file_recorded_once);
+  tcase_add_test(frozen, test_snap_tree_ids_follow_content);
   tcase_add_test(trees, test_snap_checkout_reproduces_step);
   tcase_add_test(trees, test_snap_checkout_without_workspace);
   tcase_add_test(trees, test_snap_restore_brings_back_and_removes);

@@ -196,6 +196,16 @@ START_TEST(test_ws_edit_lines_replace_insert)
 }
 END_TEST
 
+START_TEST(test_ws_edit_lines_append_after_unterminated_line)
+{
+  ck_assert_int_eq(ws_write(ws, "s.py", "x = 1", 5), 0);
+  ck_assert_int_eq(ws_edit_lines(ws, "s.py", 2, 1, "y = 2"), 0);
+  char *text = slurp("s.py");
+  ck_assert_str_eq(text, "x = 1\ny = 2\n");
+  free(text);
+}
+END_TEST
+
 START_TEST(test_ws_edit_lines_out_of_range)
 {
   ck_assert_int_eq(ws_edit_lines(ws, "train.py", 3, 9, "x"), MLAB_EINVAL);
@@ -284,6 +294,7 @@ workspace_suite(void)
   tcase_add_checked_fixture(edits, setup, teardown);
   tcase_add_test(edits, test_ws_edit_lines_replace_insert);
   tcase_add_test(edits, test_ws_edit_lines_out_of_range);
+  tcase_add_test(edits, test_ws_edit_lines_append_after_unterminated_line);
   tcase_add_test(edits, test_ws_edit_string_once);
   tcase_add_test(edits, test_ws_undo_stack);
   tcase_add_test(edits, test_ws_undo_of_new_file_removes_it);

@@ -1,0 +1,121 @@
+-- replay.lua - `mlab replay RUN`: re-run a run from its own llm.jsonl and
+-- check that it did the same thing: the same actions with the same inputs,
+-- the same workspace tree after every step, the same status and score.
+--
+-- cli.lua calls M.main(args, cli) with its helpers (parse, find_run,
+-- runs_dir, read_manifest, read_trace, summary, out, err, root, version).
+local run_mod = require("run")
+local json = require("json")
+local snap = require("mlab.snap")
+
+local M = {}
+
+M.HELP = [[
+usage: mlab replay RUN [--runs-dir D] [--id ID] [-q]
+
+Runs RUN's task and agent again with --llm replay:RUN/llm.jsonl (every model
+call answered by its recording, in order; a request that differs from the
+recorded one stops the replay, naming the call and showing both) and the
+same budgets, into a new run directory.  Then compares the two: actions and
+inputs step by step, the workspace tree after every step (history.git), the
+status and the final score.  Exit status 0 when identical, 1 when not.
+]]
+
+-- Tree ids after every step, oldest first (step-0 = starter files).
+-- Commit ids differ between runs (times); trees must not.
+function M.trees(dir)
+  local h = snap.open(dir .. "/history.git")
+  if not h then return nil end
+  local t = {}
+  while true do
+    local id = h:tree("step-" .. #t)
+    if not id then break end
+    t[#t + 1] = id
+  end
+  return #t > 0 and t or nil
+end
+
+-- Step lines only: the trace also holds events (the run's end).
+local function steps_of(trace)
+  local out = {}
+  for _, s in ipairs(trace) do
+    if s.step ~= nil then out[#out + 1] = s end
+  end
+  return out
+end
+
+local function same(a, b)
+  return json.encode(a) == json.encode(b)
+end
+
+-- Differences between the original run and its replay, as lines.
+function M.compare(cli, a, b)
+  local diffs = {}
+  local function add(fmt, ...) diffs[#diffs + 1] = fmt:format(...) end
+  local ma, mb = cli.read_manifest(a), cli.read_manifest(b)
+  if ma.status ~= mb.status then add("status: %s, replay %s", ma.status, mb.status) end
+  if ma.score ~= mb.score then
+    add("score: %s, replay %s", tostring(ma.score), tostring(mb.score))
+  end
+  local ta, tb = steps_of(cli.read_trace(a)), steps_of(cli.read_trace(b))
+  if #ta ~= #tb then add("steps: %d, replay %d", #ta, #tb) end
+  for i = 1, math.min(#ta, #tb) do
+    if ta[i].action ~= tb[i].action or not same(ta[i].input, tb[i].input) then
+      add("step %d: %s %s, replay %s %s", i, ta[i].action, json.encode(ta[i].input),
+        tb[i].action, json.encode(tb[i].input))
+    end
+  end
+  local ga, gb = M.trees(a), M.trees(b)
+  if not ga or not gb then
+    add("trees: not compared (a history could not be read)")
+  else
+    for i = 1, math.max(#ga, #gb) do
+      if ga[i] ~= gb[i] then
+        add("tree after step %d: %s, replay %s", i - 1, ga[i] or "-", gb[i] or "-")
+      end
+    end
+  end
+  return diffs, #ta
+end
+
+function M.main(args, cli)
+  local o, pos = cli.parse(args, { ["runs-dir"] = "value", id = "value",
+    quiet = "flag", q = "flag" })
+  if not o or #pos ~= 1 then error({ usage = M.HELP }) end
+  local dir, e = cli.find_run(o, pos[1])
+  if not dir then cli.err(e); return 2 end
+  local m = cli.read_manifest(dir)
+  if not m then cli.err("cannot read " .. dir .. "/run.json"); return 2 end
+  local b = m.budgets or {}
+  local quiet = o.quiet or o.q
+  local opts = {
+    root = cli.root, task = m.task_dir, agent = m.agent_path,
+    llm = "replay:" .. dir .. "/llm.jsonl",
+    max_steps = math.tointeger(b.max_steps), max_time = b.max_time,
+    max_tokens = math.tointeger(b.max_tokens), max_mem_mb = b.max_mem_mb,
+    runs_dir = cli.runs_dir(o), id = o.id, version = cli.version,
+  }
+  if not quiet then
+    opts.on_step = function(n, action, input, obs, err, dur, commit)
+      io.stderr:write(cli.step_line({ step = n, action = action, input = input,
+        observation = obs, error = err, duration_s = dur, commit = commit }))
+    end
+  end
+  local run, serr = run_mod.start(opts)
+  if not run then cli.err(serr); return 2 end
+  run.manifest.replay_of = m.id
+  local status, msg = run_mod.execute(run, opts)
+  local rm = run_mod.finish(run, status, msg)
+  cli.out(cli.summary(rm))
+  cli.out(("dir      %s\n"):format(run.paths.dir))
+  local diffs, steps = M.compare(cli, dir, run.paths.dir)
+  if #diffs == 0 then
+    cli.out(("replay   identical to %s: %d steps, same actions, same trees, same score\n")
+      :format(m.id, steps))
+    return 0
+  end
+  cli.out(("replay   DIFFERS from %s:\n  %s\n"):format(m.id, table.concat(diffs, "\n  ")))
+  return 1
+end
+
+return M

@@ -1,0 +1,172 @@
+"""Score the inference-speed task: generation speed (tokens/s, CPU time) of the
+workspace's inference.generate relative to the original implementation, timed
+in this process on hidden prompts. The generated tokens must equal the
+original's exactly; otherwise exit 2.
+
+usage: evaluate.py WORKSPACE HIDDEN_DIR
+Last stdout line: {"score": speedup, "tokens_per_s": ..., "ref_tokens_per_s": ...}.
+"""
+import importlib.util
+import json
+import os
+import sys
+import time
+
+# Time single-threaded BLAS: idle BLAS threads spinning under load would make
+# CPU-time measurements noisy. This applies to the submitted code as well.
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import numpy as np  # noqa: E402  (after the thread settings)
+
+ROUNDS = 11
+N_NEW = 32
+
+
+def fail(msg, code=2):
+    sys.stderr.write(" ".join(str(msg).split()) + "\n")
+    sys.exit(code)
+
+
+# ---- the starter's implementation, verbatim: the reference for outputs and timing
+def layer_norm(x, g, b, eps=1e-5):
+    out = np.empty_like(x)
+    for t in range(x.shape[0]):          # one position at a time
+        mu = x[t].mean()
+        var = ((x[t] - mu) ** 2).mean()
+        out[t] = (x[t] - mu) / np.sqrt(var + eps) * g + b
+    return out
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def attention(h, W, layer, n_head):
+    """Causal multi-head self-attention over all positions of h (T, D)."""
+    T, D = h.shape
+    hd = D // n_head
+    q_all = h @ W["l%d.wq" % layer]
+    k_all = h @ W["l%d.wk" % layer]
+    v_all = h @ W["l%d.wv" % layer]
+    out = np.zeros((T, D))
+    for head in range(n_head):
+        sl = slice(head * hd, (head + 1) * hd)
+        q, k, v = q_all[:, sl], k_all[:, sl], v_all[:, sl]
+        for t in range(T):               # each query position attends to 0..t
+            scores = k[: t + 1] @ q[t] / np.sqrt(hd)
+            scores = np.exp(scores - scores.max())
+            probs = scores / scores.sum()
+            out[t, sl] = probs @ v[: t + 1]
+    return out @ W["l%d.wo" % layer]
+
+
+def forward(W, tokens):
+    """Logits (T, V) for every position of the token sequence."""
+    n_layer, n_head = int(W["n_layer"]), int(W["n_head"])
+    T = len(tokens)
+    x = W["wte"][tokens] + W["wpe"][:T]
+    for layer in range(n_layer):
+        h = layer_norm(x, W["l%d.ln1_g" % layer], W["l%d.ln1_b" % layer])
+        x = x + attention(h, W, layer, n_head)
+        h = layer_norm(x, W["l%d.ln2_g" % layer], W["l%d.ln2_b" % layer])
+        x = x + gelu(h @ W["l%d.w1" % layer] + W["l%d.b1" % layer]) @ W["l%d.w2" % layer] + W["l%d.b2" % layer]
+    x = layer_norm(x, W["lnf_g"], W["lnf_b"])
+    return x @ W["lm_head"]
+
+
+def reference_generate(W, prompt, n_new):
+    """Greedy decoding: append the most likely next token n_new times.
+
+    W: dict of weight arrays (see data/weights.npz); prompt: list of token ids.
+    Returns the list of the n_new generated token ids."""
+    tokens = list(prompt)
+    for _ in range(n_new):
+        logits = forward(W, tokens)      # recomputes every position each step
+        tokens.append(int(np.argmax(logits[-1])))
+    return tokens[len(prompt):]
+
+
+# ---- evaluation
+def load_agent(ws):
+    path = os.path.join(ws, "inference.py")
+    if not os.path.isfile(path):
+        fail("inference.py not found in the workspace; expected inference.py defining generate(W, prompt, n_new)")
+    sys.path.insert(0, os.path.abspath(ws))
+    try:
+        spec = importlib.util.spec_from_file_location("inference", path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["inference"] = mod
+        spec.loader.exec_module(mod)
+    except BaseException as e:
+        fail("inference.py failed to import: %s: %s" % (type(e).__name__, e))
+    fn = getattr(mod, "generate", None)
+    if not callable(fn):
+        fail("inference.py does not define a function generate(W, prompt, n_new)")
+    return fn
+
+
+def run(fn, W, prompt, n_new):
+    Wc = {k: v.copy() for k, v in W.items()}
+    try:
+        t = time.process_time()
+        out = fn(Wc, list(prompt), n_new)
+        return out, time.process_time() - t
+    except BaseException as e:
+        fail("generate raised %s: %s (prompt length %d, n_new %d)" % (type(e).__name__, e, len(prompt), n_new))
+
+
+def check(out, ref, what):
+    try:
+        toks = [int(t) for t in out]
+        if any(t != u for t, u in zip(toks, out)):
+            raise ValueError
+    except Exception:
+        fail("generate must return a list of int token ids; got %s (%s)" % (type(out).__name__, what))
+    if len(toks) != len(ref):
+        fail("generate returned %d tokens, expected %d (%s)" % (len(toks), len(ref), what))
+    if toks != list(ref):
+        i = next(i for i, (a, b) in enumerate(zip(toks, ref)) if a != b)
+        fail("generated tokens differ from the original implementation at position %d (%d instead of %d, %s); "
+             "the output must be identical" % (i, toks[i], ref[i], what))
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail("usage: evaluate.py WORKSPACE HIDDEN_DIR", 1)
+    ws, hidden = sys.argv[1], sys.argv[2]
+    try:
+        W = dict(np.load(os.path.join(hidden, "weights.npz")))
+        seed = int(open(os.path.join(hidden, "eval_seed.txt")).read())
+    except Exception as e:
+        fail("evaluate: cannot read hidden files: %s" % e, 1)
+    fn = load_agent(ws)
+    rng = np.random.RandomState(seed)
+    V = W["wte"].shape[0]
+
+    # untimed generality checks: other prompt lengths and counts
+    for plen, n in [(1, 20), (70, 30)]:
+        prompt = [int(t) for t in rng.randint(0, V, size=plen)]
+        out, _ = run(fn, W, prompt, n)
+        check(out, reference_generate(W, prompt, n), "prompt length %d, n_new %d" % (plen, n))
+
+    ref_t, agent_t = [], []
+    for r in range(ROUNDS):
+        prompt = [int(t) for t in rng.randint(0, V, size=16)]
+        # alternate which one runs first, so slow drifts in machine load cancel
+        if r % 2 == 0:
+            t = time.process_time(); ref = reference_generate(W, prompt, N_NEW); ref_t.append(time.process_time() - t)
+            out, dt = run(fn, W, prompt, N_NEW)
+        else:
+            out, dt = run(fn, W, prompt, N_NEW)
+            t = time.process_time(); ref = reference_generate(W, prompt, N_NEW); ref_t.append(time.process_time() - t)
+        check(out, ref, "round %d, prompt length 16, n_new %d" % (r + 1, N_NEW))
+        agent_t.append(max(dt, 1e-6))
+    speedup = float(np.median([a / b for a, b in zip(ref_t, agent_t)]))
+    print(json.dumps({"score": round(speedup, 4), "speedup": round(speedup, 4),
+                      "tokens_per_s": round(N_NEW / float(np.median(agent_t)), 1),
+                      "ref_tokens_per_s": round(N_NEW / float(np.median(ref_t)), 1)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Score the parkinsons task: SMAPE (0-200, lower is better) of WORKSPACE/submission.csv.
+
+SMAPE = 100/n * sum(2|F - A| / (|F| + |A|)), a term is 0 when F = A = 0.
+usage: evaluate.py WORKSPACE HIDDEN_DIR
+Last stdout line: {"score": smape, ...}. Malformed submission: exit 2, one stderr line.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+
+
+def fail(msg, code=2):
+    """One line on stderr, then exit (2 = malformed submission, 1 = host problem)."""
+    sys.stderr.write(" ".join(str(msg).split()) + "\n")
+    sys.exit(code)
+
+
+def read_submission(ws, name, id_col, value_cols, expected_ids, expected):
+    """Read WORKSPACE/name and check columns, ids and numeric values.
+
+    Returns the values as a float array aligned with expected_ids."""
+    path = os.path.join(ws, name)
+    if not os.path.isfile(path):
+        fail("%s not found in the workspace; expected %s" % (name, expected))
+    try:
+        sub = pd.read_csv(path, dtype={id_col: str})
+    except Exception as e:
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        fail("%s is not a readable CSV (%s); expected %s" % (name, first, expected))
+    want = [id_col] + list(value_cols)
+    if list(sub.columns) != want:
+        fail("%s has columns %s; expected exactly %s" % (name, list(sub.columns), want))
+    if len(sub) != len(expected_ids):
+        fail("%s has %d rows; expected %d (one per %s)" % (name, len(sub), len(expected_ids), id_col))
+    ids = sub[id_col].astype(str).str.strip()
+    if ids.duplicated().any():
+        fail("%s has duplicate %s values, e.g. %s" % (name, id_col, ids[ids.duplicated()].iloc[0]))
+    exp = pd.Index([str(i) for i in expected_ids])
+    unknown = ~ids.isin(exp)
+    if unknown.any():
+        fail("%s has %d %s values not in the test set, e.g. %r" % (name, int(unknown.sum()), id_col, ids[unknown].iloc[0]))
+    vals = sub[list(value_cols)].apply(pd.to_numeric, errors="coerce")
+    bad = vals.isna().any(axis=1) | ~np.isfinite(vals.to_numpy(dtype=float)).all(axis=1)
+    if bad.any():
+        r = int(np.flatnonzero(bad.to_numpy())[0])
+        fail("%s has %d rows with missing, non-numeric or infinite values (first: %s=%s); expected %s"
+             % (name, int(bad.sum()), id_col, ids.iloc[r], expected))
+    vals.index = ids
+    return vals.loc[exp].to_numpy(dtype=float)
+
+
+def load_hidden(hidden, name, **kw):
+    try:
+        return pd.read_csv(os.path.join(hidden, name), **kw)
+    except Exception as e:
+        fail("evaluate: cannot read hidden file %s: %s" % (name, e), 1)
+
+EXPECTED = ("submission.csv with header 'prediction_id,rating', one row per prediction_id "
+            "in data/test_targets.csv, rating a number >= 0")
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail("usage: evaluate.py WORKSPACE HIDDEN_DIR", 1)
+    ws, hidden = sys.argv[1], sys.argv[2]
+    truth = load_hidden(hidden, "test_answers.csv")
+    pred = read_submission(ws, "submission.csv", "prediction_id", ["rating"], truth["prediction_id"], EXPECTED)[:, 0]
+    if (pred < 0).any():
+        fail("submission.csv has %d negative ratings; UPDRS scores are >= 0" % int((pred < 0).sum()))
+    a = truth["rating"].to_numpy(dtype=float)
+    den = np.abs(pred) + np.abs(a)
+    terms = np.where(den == 0, 0.0, 2 * np.abs(pred - a) / np.where(den == 0, 1, den))
+    s = float(100 * terms.mean())
+    out = {"score": round(s, 6), "smape": round(s, 6), "n": len(truth)}
+    for t in ("updrs_1", "updrs_2", "updrs_3"):
+        m = truth["prediction_id"].str.contains("_%s_" % t).to_numpy()
+        out["smape_" + t] = round(float(100 * terms[m].mean()), 4)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

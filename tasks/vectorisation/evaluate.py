@@ -1,0 +1,127 @@
+"""Score the vectorisation task: speed-up of the workspace's conv2d_forward
+(layers.py) over the original loop implementation, timed (CPU time) in this process on
+fresh hidden inputs. The output must match the reference (rtol 1e-6, atol 1e-8)
+on every input, including an untimed stride-2 / 5x5 case; otherwise exit 2.
+
+usage: evaluate.py WORKSPACE HIDDEN_DIR
+Last stdout line: {"score": speedup, "ref_s": ..., "agent_s": ...}.
+"""
+import importlib.util
+import json
+import os
+import sys
+import time
+
+# Time single-threaded BLAS: idle BLAS threads spinning under load would make
+# CPU-time measurements noisy. This applies to the submitted code as well.
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import numpy as np  # noqa: E402  (after the thread settings)
+
+ROUNDS = 15
+
+
+def fail(msg, code=2):
+    sys.stderr.write(" ".join(str(msg).split()) + "\n")
+    sys.exit(code)
+
+
+def conv2d_reference(x, w, b, stride=1, pad=1):
+    """The starter's loop implementation, verbatim: the timing reference."""
+    n_batch, n_chan, height, width = x.shape
+    n_filt, _, kh, kw = w.shape
+    h_out = (height + 2 * pad - kh) // stride + 1
+    w_out = (width + 2 * pad - kw) // stride + 1
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    out = np.zeros((n_batch, n_filt, h_out, w_out), dtype=x.dtype)
+    for n in range(n_batch):
+        for f in range(n_filt):
+            for i in range(h_out):
+                for j in range(w_out):
+                    top = i * stride
+                    left = j * stride
+                    window = x_pad[n, :, top:top + kh, left:left + kw]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return np.maximum(out, 0.0)
+
+
+def load_agent(ws):
+    path = os.path.join(ws, "layers.py")
+    if not os.path.isfile(path):
+        fail("layers.py not found in the workspace; expected layers.py defining conv2d_forward(x, w, b, stride, pad)")
+    sys.path.insert(0, os.path.abspath(ws))
+    try:
+        spec = importlib.util.spec_from_file_location("layers", path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["layers"] = mod
+        spec.loader.exec_module(mod)
+    except BaseException as e:
+        fail("layers.py failed to import: %s: %s" % (type(e).__name__, e))
+    fn = getattr(mod, "conv2d_forward", None)
+    if not callable(fn):
+        fail("layers.py does not define a function conv2d_forward(x, w, b, stride, pad)")
+    return fn
+
+
+def call(fn, x, w, b, stride, pad):
+    try:
+        t = time.process_time()
+        out = fn(x.copy(), w.copy(), b.copy(), stride=stride, pad=pad)
+        return out, time.process_time() - t
+    except BaseException as e:
+        fail("conv2d_forward raised %s: %s (input shape %s, stride %d, pad %d)"
+             % (type(e).__name__, e, x.shape, stride, pad))
+
+
+def check(out, ref, what):
+    try:
+        out = np.asarray(out, dtype=float)
+    except Exception:
+        fail("conv2d_forward returned %s, not a numeric array (%s)" % (type(out).__name__, what))
+    if out.shape != ref.shape:
+        fail("conv2d_forward returned shape %s, expected %s (%s)" % (out.shape, ref.shape, what))
+    if not np.allclose(out, ref, rtol=1e-6, atol=1e-8):
+        fail("conv2d_forward output differs from the reference (max abs diff %.3g, %s); it must compute the same values"
+             % (float(np.nanmax(np.abs(out - ref))) if np.isfinite(out).any() else float("nan"), what))
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail("usage: evaluate.py WORKSPACE HIDDEN_DIR", 1)
+    ws, hidden = sys.argv[1], sys.argv[2]
+    try:
+        seed = int(open(os.path.join(hidden, "eval_seed.txt")).read())
+    except Exception as e:
+        fail("evaluate: cannot read hidden eval_seed.txt: %s" % e, 1)
+    fn = load_agent(ws)
+    rng = np.random.RandomState(seed)
+
+    # untimed generality check: stride 2, no padding, 5x5 kernels, odd sizes
+    x = rng.normal(size=(2, 4, 13, 11)); w = rng.normal(size=(5, 4, 5, 5)); b = rng.normal(size=5)
+    out, _ = call(fn, x, w, b, 2, 0)
+    check(out, conv2d_reference(x, w, b, 2, 0), "stride 2, pad 0, 5x5 kernel")
+
+    ref_t, agent_t = [], []
+    for r in range(ROUNDS):   # fresh inputs every round, timings interleaved
+        x = rng.normal(size=(2, 3, 32, 32)); w = rng.normal(size=(16, 3, 3, 3)) * 0.3
+        b = rng.normal(size=16) * 0.1
+        # alternate which one runs first, so slow drifts in machine load cancel
+        if r % 2 == 0:
+            t = time.process_time(); ref = conv2d_reference(x, w, b, 1, 1); ref_t.append(time.process_time() - t)
+            out, dt = call(fn, x, w, b, 1, 1)
+        else:
+            out, dt = call(fn, x, w, b, 1, 1)
+            t = time.process_time(); ref = conv2d_reference(x, w, b, 1, 1); ref_t.append(time.process_time() - t)
+        check(out, ref, "round %d, stride 1, pad 1, 3x3 kernel" % (r + 1))
+        agent_t.append(dt)
+    # CPU time of this process (all threads), so that other load on the machine
+    # matters less; the speed-up is the median of the per-round ratios
+    ref_s, agent_s = float(np.median(ref_t)), max(float(np.median(agent_t)), 1e-6)
+    speedup = float(np.median([r / max(a, 1e-6) for r, a in zip(ref_t, agent_t)]))
+    print(json.dumps({"score": round(speedup, 4), "speedup": round(speedup, 4),
+                      "ref_s": round(ref_s, 5), "agent_s": round(agent_s, 6)}))
+
+
+if __name__ == "__main__":
+    main()

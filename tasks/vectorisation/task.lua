@@ -1,0 +1,15 @@
+task "vectorisation" {
+  category  = "research",
+  problem   = "research_problem.md",
+  metric    = { name = "speedup", goal = "max" },  -- CPU-time speed-up of conv2d_forward over the loop reference
+  prepare   = "prepare.py",
+  evaluate  = "evaluate.py",
+  starter   = "train.py",
+  threshold = 0.10,
+  baseline  = 1.0,        -- the starter is the reference: speed-up 1 by construction (measured 0.98-1.01 under load)
+  noise     = 0.06,
+  data      = { "data/*" },
+  timeout   = 120,
+  memory_mb = 4096,
+  seed      = 0,
+}
