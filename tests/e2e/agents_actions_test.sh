@@ -32,6 +32,10 @@ LOG="$R/agent.log"
 has() { grep -qF -- "$1" "$LOG" || fail "agent.log lacks: $1"; }
 has "LIST List Files,Read File,Write File,Append File,Copy File,Undo Edit Script,Execute Script,Final Answer,Understand File,Append Summary to Research Log,Inspect Script Lines,Edit Script (AI),Edit Script Segment (AI),Reflection,Retrieval from Research Log"
 has 'DESCRIBE - Edit Script (AI):\n'
+has 'GET Inspect Script Lines start_line_number:integer'
+has 'GET-NONE nil'
+has 'SPECS 15 nothing: the run ends'
+has 'DISABLED true'
 has '"edit_instruction": [a detailed step by step description of how to edit it, a string],'
 has '== List Files | ok=true | answer.txt\nrun.py'
 has '== Inspect Script Lines | ok=true | Here are the lines (the file ends at line 1):'
