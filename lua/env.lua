@@ -50,6 +50,7 @@ local function replayed(self, n, action, input, revive)
     error(run.diverged, 0)
   end
   run.steps = n
+  self.observation = rec.observation
   if rec.error then return nil, rec.error, rec.code end
   if revive then return revive(rec) end
   return true
@@ -58,6 +59,7 @@ end
 -- Runs fn as step `action`.  fn returns value, observation [, result] on
 -- success or nil, message, code on failure.  revive(rec) turns a recorded
 -- step back into fn's value (for resume); without it the value is true.
+-- Afterwards self.observation is what the step recorded as observation.
 function Env:_step(action, input, fn, revive)
   if self.done then
     return nil, "the run is over: a final answer was given", "denied"
@@ -75,6 +77,8 @@ function Env:_step(action, input, fn, revive)
   end
   host.critical(record, self.run, n, action, input, obs, err, code, started,
     host.mono() - t0, result)
+  -- What the agent was told, for the action catalogue to hand back.
+  self.observation = obs
   if v == nil then return nil, err, code end
   return v
 end

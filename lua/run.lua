@@ -148,6 +148,7 @@ function M.execute(run, opts)
   if not llm then return "agent_error", lerr end
   run.env = env_mod.new(run)
   local ctx = { task = task_view(run), env = run.env, llm = llm }
+  ctx.actions = require("actions").new(run, llm)
   host.budget_set({ steps = opts.max_steps, time = opts.max_time,
                     tokens = opts.max_tokens, mem_mb = opts.max_mem_mb })
   host.budget_start()
