@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job: install and build mlab, then run the model-free tuner agent
-# on the digits task and show its step log and score against the baseline.
+# on the digits task.  It prints one line per step while it runs, then the
+# run's status and its score against the starter code's baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 ./build/mlab run digits --agent tuner --max-steps 40 --max-time 600 "$@"
 echo
-./build/mlab log last
+echo "Read it again: build/mlab log last | build/mlab show last 3 | build/mlab diff last 0 16"
