@@ -10,11 +10,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-
-def fail(msg, code=2):
-    """One line on stderr, then exit (2 = malformed submission, 1 = host problem)."""
-    sys.stderr.write(" ".join(str(msg).split()) + "\n")
-    sys.exit(code)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from evalkit import fail, load_hidden  # noqa: E402
 
 
 def to_number(col):
@@ -56,12 +53,6 @@ def read_submission(ws, name, id_col, value_cols, expected_ids, expected):
     vals.index = ids
     return vals.loc[exp].to_numpy(dtype=float)
 
-
-def load_hidden(hidden, name, **kw):
-    try:
-        return pd.read_csv(os.path.join(hidden, name), **kw)
-    except Exception as e:
-        fail("evaluate: cannot read hidden file %s: %s" % (name, e), 1)
 
 EXPECTED = ("submission.csv with header 'PassengerId,Transported', one row per PassengerId "
             "in data/test.csv, Transported True/False (or 1/0)")
