@@ -20,15 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int
-ok_or_fail(lua_State *L, int error)
-{
-  if (error)
-    return lh_failerr(L, error);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
 /* -- budgets ------------------------------------------------------------ */
 
 static double
@@ -206,7 +197,7 @@ lhost_critical(lua_State *L)
 static int
 lhost_mkdir_p(lua_State *L)
 {
-  return ok_or_fail(L, fsu_mkdir_p(luaL_checkstring(L, 1)));
+  return lh_result(L, fsu_mkdir_p(luaL_checkstring(L, 1)));
 }
 
 static int
@@ -228,7 +219,7 @@ lhost_write_atomic(lua_State *L)
   size_t len;
   const char *path = luaL_checkstring(L, 1);
   const char *data = luaL_checklstring(L, 2, &len);
-  return ok_or_fail(L, fsu_write_atomic(path, data, len));
+  return lh_result(L, fsu_write_atomic(path, data, len));
 }
 
 static int
@@ -237,20 +228,20 @@ lhost_append(lua_State *L)
   size_t len;
   const char *path = luaL_checkstring(L, 1);
   const char *data = luaL_checklstring(L, 2, &len);
-  return ok_or_fail(L, fsu_append(path, data, len));
+  return lh_result(L, fsu_append(path, data, len));
 }
 
 static int
 lhost_copy_tree(lua_State *L)
 {
-  return ok_or_fail(L, fsu_copy_tree(luaL_checkstring(L, 1),
+  return lh_result(L, fsu_copy_tree(luaL_checkstring(L, 1),
                                      luaL_checkstring(L, 2)));
 }
 
 static int
 lhost_remove_tree(lua_State *L)
 {
-  return ok_or_fail(L, fsu_remove_tree(luaL_checkstring(L, 1)));
+  return lh_result(L, fsu_remove_tree(luaL_checkstring(L, 1)));
 }
 
 static int

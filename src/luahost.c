@@ -263,3 +263,12 @@ lh_failerr(lua_State *L, int code)
 {
   return lh_fail(L, code, "%s", mlab_error_last());
 }
+
+int
+lh_result(lua_State *L, int error)
+{
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushboolean(L, 1);
+  return 1;
+}

@@ -54,6 +54,10 @@ int lh_fail(lua_State *L, int code, const char *fmt, ...)
 /* lh_fail with mlab_error_last() as the message. */
 int lh_failerr(lua_State *L, int code);
 
+/* For a primitive with no value: pushes true when error is 0, else
+ * nil, message, code (lh_failerr); returns the count pushed. */
+int lh_result(lua_State *L, int error);
+
 /* Raises the budget error table when the run's budget is spent (checks the
  * clock first).  Every primitive calls it on entry: hooks never see C. */
 void lh_budget_check(lua_State *L);

@@ -65,11 +65,7 @@ lsnap_frozen(lua_State *L)
     }
   }
   pats[n] = NULL;
-  int error = snap_set_frozen(*s, (size_t)max, pats);
-  if (error)
-    return lh_failerr(L, error);
-  lua_pushboolean(L, 1);
-  return 1;
+  return lh_result(L, snap_set_frozen(*s, (size_t)max, pats));
 }
 
 static int
@@ -142,22 +138,15 @@ static int
 lsnap_checkout(lua_State *L)
 {
   struct snap **s = checksnap(L);
-  int error = snap_checkout(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3));
-  if (error)
-    return lh_failerr(L, error);
-  lua_pushboolean(L, 1);
-  return 1;
+  return lh_result(
+      L, snap_checkout(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3)));
 }
 
 static int
 lsnap_restore(lua_State *L)
 {
   struct snap **s = checksnap(L);
-  int error = snap_restore(*s, luaL_checkstring(L, 2));
-  if (error)
-    return lh_failerr(L, error);
-  lua_pushboolean(L, 1);
-  return 1;
+  return lh_result(L, snap_restore(*s, luaL_checkstring(L, 2)));
 }
 
 static const luaL_Reg snap_methods[] = {

@@ -26,15 +26,6 @@ checkws(lua_State *L)
 }
 
 static int
-ok_or_fail(lua_State *L, int error)
-{
-  if (error)
-    return lh_failerr(L, error);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-static int
 lws_open(lua_State *L)
 {
   const char *root = luaL_checkstring(L, 1);
@@ -98,7 +89,7 @@ lws_write(lua_State *L)
   size_t len;
   const char *rel = luaL_checkstring(L, 2);
   const char *data = luaL_checklstring(L, 3, &len);
-  return ok_or_fail(L, ws_write(*w, rel, data, len));
+  return lh_result(L, ws_write(*w, rel, data, len));
 }
 
 static int
@@ -108,14 +99,14 @@ lws_append(lua_State *L)
   size_t len;
   const char *rel = luaL_checkstring(L, 2);
   const char *data = luaL_checklstring(L, 3, &len);
-  return ok_or_fail(L, ws_append(*w, rel, data, len));
+  return lh_result(L, ws_append(*w, rel, data, len));
 }
 
 static int
 lws_copy(lua_State *L)
 {
   struct ws **w = checkws(L);
-  return ok_or_fail(
+  return lh_result(
       L, ws_copy(*w, luaL_checkstring(L, 2), luaL_checkstring(L, 3)));
 }
 
@@ -127,14 +118,14 @@ lws_edit_lines(lua_State *L)
   lua_Integer first = luaL_checkinteger(L, 3);
   lua_Integer last = luaL_checkinteger(L, 4);
   const char *text = luaL_checkstring(L, 5);
-  return ok_or_fail(L, ws_edit_lines(*w, rel, (long)first, (long)last, text));
+  return lh_result(L, ws_edit_lines(*w, rel, (long)first, (long)last, text));
 }
 
 static int
 lws_edit_string(lua_State *L)
 {
   struct ws **w = checkws(L);
-  return ok_or_fail(L, ws_edit_string(*w, luaL_checkstring(L, 2),
+  return lh_result(L, ws_edit_string(*w, luaL_checkstring(L, 2),
                                       luaL_checkstring(L, 3),
                                       luaL_checkstring(L, 4)));
 }
@@ -143,7 +134,7 @@ static int
 lws_undo(lua_State *L)
 {
   struct ws **w = checkws(L);
-  return ok_or_fail(L, ws_undo(*w, luaL_checkstring(L, 2)));
+  return lh_result(L, ws_undo(*w, luaL_checkstring(L, 2)));
 }
 
 static int
