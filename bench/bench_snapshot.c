@@ -140,10 +140,10 @@ git_cli(const char *gd, const char *ws, const char *what)
 {
   char cmd[4096];
   xsnprintf(cmd, sizeof cmd,
-           "git --git-dir='%s' --work-tree='%s' add -A && "
-           "git --git-dir='%s' --work-tree='%s' -c user.name=mlab "
-           "-c user.email=mlab@localhost commit -q -m x",
-           gd, ws, gd, ws);
+            "git --git-dir='%s' --work-tree='%s' add -A && "
+            "git --git-dir='%s' --work-tree='%s' -c user.name=mlab "
+            "-c user.email=mlab@localhost commit -q -m x",
+            gd, ws, gd, ws);
   if (system(cmd) != 0) {
     fprintf(stderr, "bench_snapshot: git CLI failed (%s)\n", what);
     exit(1);
@@ -364,7 +364,7 @@ main(int argc, char **argv)
   const char *parent = argc > 1 ? argv[1] : getenv("TMPDIR");
 
   xsnprintf(base, sizeof base, "%s/bench_snapshot.XXXXXX",
-           parent && *parent ? parent : "/tmp");
+            parent && *parent ? parent : "/tmp");
   if (!mkdtemp(base)) {
     perror("mkdtemp");
     return 1;

@@ -11,16 +11,16 @@
 #include <stddef.h>
 
 struct budget {
-  long max_steps;     /* <= 0: unlimited */
-  double max_time_s;  /* <= 0: unlimited */
-  long max_tokens;    /* <= 0: unlimited */
-  size_t max_mem;     /* Lua heap bytes; 0: unlimited */
+  long max_steps;    /* <= 0: unlimited */
+  double max_time_s; /* <= 0: unlimited */
+  long max_tokens;   /* <= 0: unlimited */
+  size_t max_mem;    /* Lua heap bytes; 0: unlimited */
 
-  long steps;         /* actions taken */
-  long tokens;        /* prompt + completion, from provider usage */
-  long tokens_mark;   /* tokens at the end of the last step */
-  size_t mem;         /* current Lua heap */
-  double started;     /* monotonic seconds at budget_start() */
+  long steps;       /* actions taken */
+  long tokens;      /* prompt + completion, from provider usage */
+  long tokens_mark; /* tokens at the end of the last step */
+  size_t mem;       /* current Lua heap */
+  double started;   /* monotonic seconds at budget_start() */
 
   int exhausted;
   char kind[16];

@@ -41,14 +41,23 @@ const char *
 mlab_error_name(int code)
 {
   switch (code) {
-  case MLAB_OK: return "ok";
-  case MLAB_ENOTFOUND: return "not_found";
-  case MLAB_EDENIED: return "denied";
-  case MLAB_EBUDGET: return "budget";
-  case MLAB_EINVAL: return "invalid";
-  case MLAB_ETIMEOUT: return "timeout";
-  case MLAB_ENOMEM: return "nomem";
-  case MLAB_EEXISTS: return "exists";
-  default: return "error";
+  case MLAB_OK:
+    return "ok";
+  case MLAB_ENOTFOUND:
+    return "not_found";
+  case MLAB_EDENIED:
+    return "denied";
+  case MLAB_EBUDGET:
+    return "budget";
+  case MLAB_EINVAL:
+    return "invalid";
+  case MLAB_ETIMEOUT:
+    return "timeout";
+  case MLAB_ENOMEM:
+    return "nomem";
+  case MLAB_EEXISTS:
+    return "exists";
+  default:
+    return "error";
   }
 }

@@ -22,8 +22,7 @@ enum {
 
 /* Records the message for the current thread; returns nothing so callers
  * write `mlab_error_set(...); return MLAB_EINVAL;` or use mlab_fail(). */
-void mlab_error_set(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+void mlab_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Sets the message and returns code, for `return mlab_fail(E, ...)`. */
 int mlab_fail(int code, const char *fmt, ...)

@@ -32,15 +32,15 @@ struct exec_opts {
 #define EXEC_OUT_CAP (32 * 1024)
 
 struct exec_result {
-  int status;       /* exit code; -1 when killed by a signal (in the
-                       sandbox a signal shows as 128 + signal: bwrap
-                       reports its child's death that way) */
-  int signal;       /* terminating signal, 0 when it exited */
-  int timed_out;    /* 1 when the timeout killed it */
-  char *output;     /* owned, NUL-terminated, head + marker + tail */
-  size_t len;       /* bytes in output */
-  size_t total;     /* bytes the child wrote in all */
-  int truncated;    /* total > kept */
+  int status;    /* exit code; -1 when killed by a signal (in the
+                    sandbox a signal shows as 128 + signal: bwrap
+                    reports its child's death that way) */
+  int signal;    /* terminating signal, 0 when it exited */
+  int timed_out; /* 1 when the timeout killed it */
+  char *output;  /* owned, NUL-terminated, head + marker + tail */
+  size_t len;    /* bytes in output */
+  size_t total;  /* bytes the child wrote in all */
+  int truncated; /* total > kept */
   double duration_s;
 };
 

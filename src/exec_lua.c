@@ -17,8 +17,7 @@
 #define EXEC_MAX_ARGS 64
 
 static int
-strings_field(lua_State *L, int t, const char *key, const char **out,
-              int max)
+strings_field(lua_State *L, int t, const char *key, const char **out, int max)
 {
   int n = 0;
   if (lua_getfield(L, t, key) == LUA_TTABLE) {

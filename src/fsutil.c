@@ -63,8 +63,8 @@ fsu_read(const char *path, char **out, size_t *len)
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
-      error = mlab_fail(MLAB_ERROR, "cannot read %s: %s", path,
-                        strerror(errno));
+      error =
+          mlab_fail(MLAB_ERROR, "cannot read %s: %s", path, strerror(errno));
       break;
     }
     if (r == 0)
@@ -153,8 +153,8 @@ fsu_append(const char *path, const char *data, size_t len)
   int fresh = fstat(fd, &st) == 0 && st.st_size == 0;
   int error = 0;
   if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
-    error = mlab_fail(MLAB_ERROR, "cannot append to %s: %s", path,
-                      strerror(errno));
+    error =
+        mlab_fail(MLAB_ERROR, "cannot append to %s: %s", path, strerror(errno));
   close(fd);
   if (!error && fresh)
     sync_parent(path);
@@ -246,13 +246,12 @@ fsu_remove_tree(const char *path)
   struct stat st;
   if (lstat(path, &st) != 0)
     return errno == ENOENT ? 0
-                           : mlab_fail(MLAB_ERROR, "cannot remove %s: %s",
-                                       path, strerror(errno));
+                           : mlab_fail(MLAB_ERROR, "cannot remove %s: %s", path,
+                                       strerror(errno));
   if (S_ISDIR(st.st_mode)) {
     DIR *d = opendir(path);
     if (!d)
-      return mlab_fail(MLAB_ERROR, "cannot list %s: %s", path,
-                       strerror(errno));
+      return mlab_fail(MLAB_ERROR, "cannot list %s: %s", path, strerror(errno));
     struct dirent *e;
     int error = 0;
     while (!error && (e = readdir(d)) != NULL) {
@@ -274,8 +273,7 @@ fsu_remove_tree(const char *path)
     return 0;
   }
   if (unlink(path) != 0)
-    return mlab_fail(MLAB_ERROR, "cannot remove %s: %s", path,
-                     strerror(errno));
+    return mlab_fail(MLAB_ERROR, "cannot remove %s: %s", path, strerror(errno));
   return 0;
 }
 

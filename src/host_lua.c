@@ -234,8 +234,8 @@ lhost_append(lua_State *L)
 static int
 lhost_copy_tree(lua_State *L)
 {
-  return lh_result(L, fsu_copy_tree(luaL_checkstring(L, 1),
-                                     luaL_checkstring(L, 2)));
+  return lh_result(
+      L, fsu_copy_tree(luaL_checkstring(L, 1), luaL_checkstring(L, 2)));
 }
 
 static int

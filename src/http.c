@@ -37,10 +37,14 @@ const char *
 http_kind_name(enum http_kind kind)
 {
   switch (kind) {
-  case HTTP_KOK: return "ok";
-  case HTTP_KTIMEOUT: return "timeout";
-  case HTTP_KCONNECT: return "connect";
-  default: return "error";
+  case HTTP_KOK:
+    return "ok";
+  case HTTP_KTIMEOUT:
+    return "timeout";
+  case HTTP_KCONNECT:
+    return "connect";
+  default:
+    return "error";
   }
 }
 
@@ -161,14 +165,14 @@ dup_or_null(const char *s)
   return s ? strdup(s) : NULL;
 }
 
-#define SETOPT(h, opt, val)                                                \
-  do {                                                                     \
-    CURLcode rc_ = curl_easy_setopt((h), (opt), (val));                    \
-    if (rc_ != CURLE_OK) {                                                 \
-      err = mlab_fail(MLAB_ERROR, "http: setting %s: %s", #opt,            \
-                      curl_easy_strerror(rc_));                            \
-      goto done;                                                           \
-    }                                                                      \
+#define SETOPT(h, opt, val)                                                    \
+  do {                                                                         \
+    CURLcode rc_ = curl_easy_setopt((h), (opt), (val));                        \
+    if (rc_ != CURLE_OK) {                                                     \
+      err = mlab_fail(MLAB_ERROR, "http: setting %s: %s", #opt,                \
+                      curl_easy_strerror(rc_));                                \
+      goto done;                                                               \
+    }                                                                          \
   } while (0)
 
 int
@@ -288,8 +292,8 @@ http_post(struct http_response *out, const struct http_request *req)
     out->retry_after_s = http_retry_after_parse(ra->value, time(NULL));
   }
   out->content_type = dup_or_null(ct);
-  if ((ct && !out->content_type) || (ra && hrc == CURLHE_OK &&
-                                     !out->retry_after)) {
+  if ((ct && !out->content_type) ||
+      (ra && hrc == CURLHE_OK && !out->retry_after)) {
     err = mlab_fail(MLAB_ENOMEM, "http: out of memory");
     goto done;
   }

@@ -21,10 +21,10 @@
 
 /* Why a request failed without an HTTP status. */
 enum http_kind {
-  HTTP_KOK = 0,   /* a status was received (any status, 200 or 503) */
-  HTTP_KTIMEOUT,  /* total or connect timeout, or the deadline passed */
-  HTTP_KCONNECT,  /* refused, unreachable, name not resolved, reset */
-  HTTP_KERROR     /* anything else: bad URL, reply too large, curl fault */
+  HTTP_KOK = 0,  /* a status was received (any status, 200 or 503) */
+  HTTP_KTIMEOUT, /* total or connect timeout, or the deadline passed */
+  HTTP_KCONNECT, /* refused, unreachable, name not resolved, reset */
+  HTTP_KERROR    /* anything else: bad URL, reply too large, curl fault */
 };
 
 struct http_request {
@@ -33,14 +33,14 @@ struct http_request {
                                  may be NULL */
   const char *body;
   size_t body_len;
-  double timeout_s;           /* total; <= 0: HTTP_DEFAULT_TIMEOUT_S */
-  double connect_timeout_s;   /* <= 0: HTTP_DEFAULT_CONNECT_TIMEOUT_S */
-  double deadline;            /* monotonic seconds; <= 0: none */
+  double timeout_s;         /* total; <= 0: HTTP_DEFAULT_TIMEOUT_S */
+  double connect_timeout_s; /* <= 0: HTTP_DEFAULT_CONNECT_TIMEOUT_S */
+  double deadline;          /* monotonic seconds; <= 0: none */
 };
 
 struct http_response {
-  long status;          /* 0 when no reply was received */
-  char *body;           /* NUL-terminated, body_len bytes before the NUL */
+  long status; /* 0 when no reply was received */
+  char *body;  /* NUL-terminated, body_len bytes before the NUL */
   size_t body_len;
   char *content_type;   /* NULL when absent */
   char *retry_after;    /* the Retry-After value as sent, NULL if absent */

@@ -77,8 +77,8 @@ build_headers(lua_State *L, int idx)
   size_t i = 0;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    const char *s = lua_pushfstring(L, "%s: %s", lua_tostring(L, -2),
-                                    lua_tostring(L, -1));
+    const char *s =
+        lua_pushfstring(L, "%s: %s", lua_tostring(L, -2), lua_tostring(L, -1));
     lua_rawseti(L, -4, (lua_Integer)(i + 1)); /* [arr, strings, k, v] */
     arr[i++] = s;
     lua_pop(L, 1);
@@ -98,8 +98,8 @@ lhttp_post(lua_State *L)
   if (!lua_isnoneornil(L, 4))
     luaL_checktype(L, 4, LUA_TTABLE);
   double timeout = opt_seconds(L, 4, "timeout", HTTP_DEFAULT_TIMEOUT_S);
-  double conn = opt_seconds(L, 4, "connect_timeout",
-                            HTTP_DEFAULT_CONNECT_TIMEOUT_S);
+  double conn =
+      opt_seconds(L, 4, "connect_timeout", HTTP_DEFAULT_CONNECT_TIMEOUT_S);
   lua_settop(L, 4);
 
   const char **headers = build_headers(L, 2); /* [.., arr, strings] */
@@ -109,11 +109,14 @@ lhttp_post(lua_State *L)
   memset(res, 0, sizeof *res);
   luaL_setmetatable(L, RESPONSE_MT);
 
-  struct http_request req = {
-      .url = url, .headers = headers, .body = body, .body_len = body_len,
-      .timeout_s = timeout < left ? timeout : left,
-      .connect_timeout_s = conn,
-      .deadline = isfinite(left) ? budget_now() + left : 0};
+  struct http_request req = {.url = url,
+                             .headers = headers,
+                             .body = body,
+                             .body_len = body_len,
+                             .timeout_s = timeout < left ? timeout : left,
+                             .connect_timeout_s = conn,
+                             .deadline =
+                                 isfinite(left) ? budget_now() + left : 0};
   int err = http_post(res, &req);
   if (err) {
     lua_pushnil(L);
@@ -167,11 +170,10 @@ lhttp_now(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg http_funcs[] = {
-    {"post", lhttp_post},
-    {"sleep", lhttp_sleep},
-    {"now", lhttp_now},
-    {NULL, NULL}};
+static const luaL_Reg http_funcs[] = {{"post", lhttp_post},
+                                      {"sleep", lhttp_sleep},
+                                      {"now", lhttp_now},
+                                      {NULL, NULL}};
 
 int
 luaopen_mlab_http(lua_State *L)

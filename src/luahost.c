@@ -51,11 +51,10 @@ lh_signalled(void)
 }
 
 static const luaL_Reg preloads[] = {
-    {"mlab.ws", luaopen_mlab_ws},     {"mlab.exec", luaopen_mlab_exec},
-    {"mlab.snap", luaopen_mlab_snap}, {"mlab.host", luaopen_mlab_host},
-    {"mlab.http", luaopen_mlab_http},
-    {"cjson", luaopen_cjson},         {"cjson.safe", luaopen_cjson_safe},
-    {NULL, NULL}};
+    {"mlab.ws", luaopen_mlab_ws},       {"mlab.exec", luaopen_mlab_exec},
+    {"mlab.snap", luaopen_mlab_snap},   {"mlab.host", luaopen_mlab_host},
+    {"mlab.http", luaopen_mlab_http},   {"cjson", luaopen_cjson},
+    {"cjson.safe", luaopen_cjson_safe}, {NULL, NULL}};
 
 /* Counts the heap and refuses growth past max_mem.  Frees and shrinks never
  * fail (Lua relies on that); refusing makes Lua collect, then raise
@@ -207,8 +206,8 @@ traceback(lua_State *L)
   if (!msg) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
       return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)",
-                          luaL_typename(L, 1));
+    msg =
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;

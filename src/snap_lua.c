@@ -2,9 +2,9 @@
  *
  *   local h = require("mlab.snap").open(gitdir [, workdir])
  *   h:frozen(max_bytes, {patterns})   h:commit(tag, message) -> commit id
- *   h:resolve(rev) -> id   h:tree(rev) -> tree id   h:diff(a, b [, path]) -> patch (a may be nil)
- *   h:changes(rev) -> "M path\n..."   h:checkout(rev, dir)   h:restore(rev)
- * Failures return nil, message, code.
+ *   h:resolve(rev) -> id   h:tree(rev) -> tree id   h:diff(a, b [, path]) ->
+ * patch (a may be nil) h:changes(rev) -> "M path\n..."   h:checkout(rev, dir)
+ * h:restore(rev) Failures return nil, message, code.
  */
 #include "error.h"
 #include "luahost.h"
@@ -73,8 +73,8 @@ lsnap_commit(lua_State *L)
 {
   struct snap **s = checksnap(L);
   char id[SNAP_OID_HEX];
-  int error = snap_commit(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3),
-                          id);
+  int error =
+      snap_commit(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3), id);
   if (error)
     return lh_failerr(L, error);
   lua_pushstring(L, id);
@@ -149,11 +149,15 @@ lsnap_restore(lua_State *L)
   return lh_result(L, snap_restore(*s, luaL_checkstring(L, 2)));
 }
 
-static const luaL_Reg snap_methods[] = {
-    {"frozen", lsnap_frozen},   {"commit", lsnap_commit},
-    {"resolve", lsnap_resolve}, {"tree", lsnap_tree}, {"diff", lsnap_diff},
-    {"changes", lsnap_changes}, {"checkout", lsnap_checkout},
-    {"restore", lsnap_restore}, {NULL, NULL}};
+static const luaL_Reg snap_methods[] = {{"frozen", lsnap_frozen},
+                                        {"commit", lsnap_commit},
+                                        {"resolve", lsnap_resolve},
+                                        {"tree", lsnap_tree},
+                                        {"diff", lsnap_diff},
+                                        {"changes", lsnap_changes},
+                                        {"checkout", lsnap_checkout},
+                                        {"restore", lsnap_restore},
+                                        {NULL, NULL}};
 
 static const luaL_Reg snap_funcs[] = {{"open", lsnap_open}, {NULL, NULL}};
 

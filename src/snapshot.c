@@ -20,12 +20,12 @@
 
 struct snap {
   git_repository *repo;
-  int wdfd;             /* the work tree, for fstatat in the add callback */
-  size_t max_bytes;     /* 0: no limit */
-  char **frozen;        /* NULL-terminated copies of the patterns, or NULL */
+  int wdfd;         /* the work tree, for fstatat in the add callback */
+  size_t max_bytes; /* 0: no limit */
+  char **frozen;    /* NULL-terminated copies of the patterns, or NULL */
   const git_index_entry *held; /* frozen entries held out while staging, */
   size_t nheld;                /* sorted by path (index order) */
-  int born;             /* set per commit: HEAD already has a commit */
+  int born;                    /* set per commit: HEAD already has a commit */
 };
 
 /* Identity is fixed so history is reproducible and says nothing about the
@@ -51,8 +51,7 @@ gitfail(int gerr, const char *what, const char *arg)
     code = MLAB_EINVAL;
   else if (gerr == GIT_EEXISTS)
     code = MLAB_EEXISTS;
-  return mlab_fail(code, "snapshot: %s %s: %s", what, arg ? arg : "",
-                   gitmsg());
+  return mlab_fail(code, "snapshot: %s %s: %s", what, arg ? arg : "", gitmsg());
 }
 
 int
@@ -234,8 +233,7 @@ free_held(git_index_entry *held, size_t n)
  * its stat data never being refreshed.  Out of the index it is merely an
  * untracked path, which the diff lists without reading it. */
 static int
-hold_frozen(git_index_entry **out, size_t *nout, struct snap *s,
-            git_index *idx)
+hold_frozen(git_index_entry **out, size_t *nout, struct snap *s, git_index *idx)
 {
   int error = 0, gerr;
   size_t n = 0, cap = 0;
@@ -360,8 +358,8 @@ snap_commit(struct snap *s, const char *tag, const char *message,
   if (tag) {
     if ((gerr = git_object_lookup(&obj, s->repo, &commit_id,
                                   GIT_OBJECT_COMMIT)) < 0 ||
-        (gerr = git_tag_create_lightweight(&tag_id, s->repo, tag, obj,
-                                           1)) < 0) {
+        (gerr = git_tag_create_lightweight(&tag_id, s->repo, tag, obj, 1)) <
+            0) {
       error = gitfail(gerr, "cannot tag", tag);
       goto done;
     }
@@ -397,8 +395,8 @@ lookup_commit(git_commit **out, struct snap *s, const char *rev)
     error = gitfail(gerr, "no revision", rev);
     goto done;
   }
-  if ((gerr = git_object_peel((git_object **)out, obj,
-                              GIT_OBJECT_COMMIT)) < 0) {
+  if ((gerr = git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT)) <
+      0) {
     error = mlab_fail(MLAB_EINVAL, "snapshot: %s is not a commit: %s", rev,
                       gitmsg());
     goto done;
@@ -581,8 +579,8 @@ snap_changes(struct snap *s, const char *rev, char **out)
   for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
     const git_diff_delta *d = git_diff_get_delta(diff, i);
     char st = git_diff_status_char(d->status);
-    const char *p = d->status == GIT_DELTA_DELETED ? d->old_file.path
-                                                    : d->new_file.path;
+    const char *p =
+        d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
     /* A rename names both sides, as `git status` does. */
     if (buf_add(&buf, &st, 1) < 0 || buf_add(&buf, " ", 1) < 0 ||
         (d->status == GIT_DELTA_RENAMED &&
@@ -703,8 +701,7 @@ snap_restore(struct snap *s, const char *rev)
    * continue from rev and `git log` shows that line; the old steps stay
    * reachable by their tags) and makes the index exactly rev's tree,
    * keeping the stat data checkout just wrote for unchanged entries. */
-  if ((gerr = git_reset(s->repo, (git_object *)c, GIT_RESET_MIXED, NULL)) <
-      0) {
+  if ((gerr = git_reset(s->repo, (git_object *)c, GIT_RESET_MIXED, NULL)) < 0) {
     error = gitfail(gerr, "cannot reset to", rev);
     goto done;
   }

@@ -32,8 +32,7 @@ ws_open(struct ws **out, const char *root, const char *undo_dir)
     return mlab_fail(MLAB_ENOMEM, "out of memory");
   if (!realpath(root, ws->root)) {
     free(ws);
-    return mlab_fail(MLAB_ENOTFOUND, "workspace %s: %s", root,
-                     strerror(errno));
+    return mlab_fail(MLAB_ENOTFOUND, "workspace %s: %s", root, strerror(errno));
   }
   int error = fsu_mkdir_p(undo_dir);
   if (error || !realpath(undo_dir, ws->undo)) {
@@ -477,8 +476,8 @@ ws_edit_string(struct ws *ws, const char *rel, const char *old_text,
   for (const char *p = hit; p; p = strstr(p + 1, old_text))
     count++;
   if (count == 0)
-    error = mlab_fail(MLAB_ENOTFOUND, "the text to replace is not in '%s'",
-                      rel);
+    error =
+        mlab_fail(MLAB_ENOTFOUND, "the text to replace is not in '%s'", rel);
   else if (count > 1)
     error = mlab_fail(MLAB_EINVAL,
                       "the text to replace occurs %ld times in '%s': give "

@@ -106,8 +106,8 @@ static int
 lws_copy(lua_State *L)
 {
   struct ws **w = checkws(L);
-  return lh_result(
-      L, ws_copy(*w, luaL_checkstring(L, 2), luaL_checkstring(L, 3)));
+  return lh_result(L,
+                   ws_copy(*w, luaL_checkstring(L, 2), luaL_checkstring(L, 3)));
 }
 
 static int
@@ -126,8 +126,8 @@ lws_edit_string(lua_State *L)
 {
   struct ws **w = checkws(L);
   return lh_result(L, ws_edit_string(*w, luaL_checkstring(L, 2),
-                                      luaL_checkstring(L, 3),
-                                      luaL_checkstring(L, 4)));
+                                     luaL_checkstring(L, 3),
+                                     luaL_checkstring(L, 4)));
 }
 
 static int
@@ -157,13 +157,17 @@ lws_root(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg ws_methods[] = {
-    {"list", lws_list},         {"read", lws_read},
-    {"write", lws_write},       {"append", lws_append},
-    {"copy", lws_copy},         {"edit_lines", lws_edit_lines},
-    {"edit_string", lws_edit_string}, {"undo", lws_undo},
-    {"resolve", lws_resolve},   {"root", lws_root},
-    {NULL, NULL}};
+static const luaL_Reg ws_methods[] = {{"list", lws_list},
+                                      {"read", lws_read},
+                                      {"write", lws_write},
+                                      {"append", lws_append},
+                                      {"copy", lws_copy},
+                                      {"edit_lines", lws_edit_lines},
+                                      {"edit_string", lws_edit_string},
+                                      {"undo", lws_undo},
+                                      {"resolve", lws_resolve},
+                                      {"root", lws_root},
+                                      {NULL, NULL}};
 
 static const luaL_Reg ws_funcs[] = {{"open", lws_open}, {NULL, NULL}};
 

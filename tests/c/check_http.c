@@ -4,8 +4,8 @@
  * reads the port it chose, and kills it in teardown; nothing in-process
  * stands in for the HTTP layer.
  */
-#include <check.h>
 #include <arpa/inet.h>
+#include <check.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,9 +62,19 @@ server_start(const char *script_json, const char *flag, const char *value)
   server_pid = fork();
   ck_assert_int_ge(server_pid, 0);
   if (server_pid == 0) {
-    char *argv[] = {"/usr/bin/python3", srv, "--script", script,
-                    "--port-file", portf, "--log", log, "--idle", "30",
-                    (char *)flag, (char *)value, NULL};
+    char *argv[] = {"/usr/bin/python3",
+                    srv,
+                    "--script",
+                    script,
+                    "--port-file",
+                    portf,
+                    "--log",
+                    log,
+                    "--idle",
+                    "30",
+                    (char *)flag,
+                    (char *)value,
+                    NULL};
     execv(argv[0], argv);
     _exit(127);
   }
@@ -116,10 +126,12 @@ post(struct http_response *res, const char *path, double timeout,
 {
   char url[256];
   snprintf(url, sizeof url, "%s%s", base, path);
-  struct http_request req = {.url = url, .headers = json_hdrs,
+  struct http_request req = {.url = url,
+                             .headers = json_hdrs,
                              .body = openai_body,
                              .body_len = strlen(openai_body),
-                             .timeout_s = timeout, .deadline = deadline};
+                             .timeout_s = timeout,
+                             .deadline = deadline};
   return http_post(res, &req);
 }
 
@@ -147,7 +159,8 @@ START_TEST(test_http_sends_headers)
   snprintf(url, sizeof url, "%s/v1/chat/completions", base);
   const char *hdrs[] = {"Content-Type: application/json",
                         "Authorization: Bearer sk-test-123", NULL};
-  struct http_request req = {.url = url, .headers = hdrs,
+  struct http_request req = {.url = url,
+                             .headers = hdrs,
                              .body = openai_body,
                              .body_len = strlen(openai_body)};
   struct http_response res;
@@ -183,8 +196,7 @@ END_TEST
 
 START_TEST(test_http_parses_retry_after)
 {
-  server_start("[{\"fault\": \"rate_limit\", \"retry_after\": 7}]", NULL,
-               NULL);
+  server_start("[{\"fault\": \"rate_limit\", \"retry_after\": 7}]", NULL, NULL);
   struct http_response res;
   ck_assert_int_eq(post(&res, "/v1/chat/completions", 5, 0), 0);
   ck_assert_int_eq(res.status, 429);
@@ -203,10 +215,8 @@ START_TEST(test_http_retry_after_values)
   ck_assert(http_retry_after_parse(" 1.5 ", now) == 1.5);
   ck_assert(http_retry_after_parse("-2", now) == -1);
   ck_assert(http_retry_after_parse("soon", now) == -1);
-  ck_assert(http_retry_after_parse("Tue, 14 Nov 2023 22:13:50 GMT", now)
-            == 30);
-  ck_assert(http_retry_after_parse("Tue, 14 Nov 2023 22:00:00 GMT", now)
-            == 0);
+  ck_assert(http_retry_after_parse("Tue, 14 Nov 2023 22:13:50 GMT", now) == 30);
+  ck_assert(http_retry_after_parse("Tue, 14 Nov 2023 22:00:00 GMT", now) == 0);
 }
 END_TEST
 

@@ -71,9 +71,8 @@ END_TEST
 START_TEST(test_lh_heap_cap)
 {
   run.budget.max_mem = 16 * 1024 * 1024;
-  enum lh_status st =
-      run_hooked("local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(100) .. i end",
-                 NULL);
+  enum lh_status st = run_hooked(
+      "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(100) .. i end", NULL);
   ck_assert(st == LH_ERRMEM || st == LH_BUDGET);
   ck_assert_str_eq(run.budget.kind, "memory");
   ck_assert(run.budget.mem <= run.budget.max_mem);
@@ -120,10 +119,11 @@ START_TEST(test_lh_fail_returns_nil_message_code)
 {
   lua_pushcfunction(L, fails);
   lua_setglobal(L, "fails");
-  ck_assert_int_eq(luaL_dostring(L, "local v, m, c = fails() "
-                                    "assert(v == nil) "
-                                    "assert(m == \"'..' leaves the workspace\") "
-                                    "assert(c == 'denied')"),
+  ck_assert_int_eq(luaL_dostring(L,
+                                 "local v, m, c = fails() "
+                                 "assert(v == nil) "
+                                 "assert(m == \"'..' leaves the workspace\") "
+                                 "assert(c == 'denied')"),
                    LUA_OK);
 }
 END_TEST

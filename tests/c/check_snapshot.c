@@ -263,8 +263,7 @@ START_TEST(test_snap_writes_nothing_in_workspace)
   while ((e = readdir(d))) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
       continue;
-    ck_assert_msg(!strcmp(e->d_name, "train.py") ||
-                      !strcmp(e->d_name, "data"),
+    ck_assert_msg(!strcmp(e->d_name, "train.py") || !strcmp(e->d_name, "data"),
                   "unexpected %s in workspace", e->d_name);
     n++;
   }

@@ -223,8 +223,7 @@ START_TEST(test_ws_edit_string_once)
   char *text = slurp("train.py");
   ck_assert_str_eq(text, "a = 1\nb = 42\nc = 3\n");
   free(text);
-  ck_assert_int_eq(ws_edit_string(ws, "train.py", "zzz", "y"),
-                   MLAB_ENOTFOUND);
+  ck_assert_int_eq(ws_edit_string(ws, "train.py", "zzz", "y"), MLAB_ENOTFOUND);
   ck_assert_int_eq(ws_edit_string(ws, "train.py", " = ", "="), MLAB_EINVAL);
   ck_assert_ptr_nonnull(strstr(mlab_error_last(), "occurs 3 times"));
 }
