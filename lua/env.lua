@@ -217,7 +217,9 @@ end
 -- What the agent reads after a script: its output, then a footer line when
 -- it did not end normally.
 local function exec_footer(r)
-  if r.timed_out then
+  if r.cancelled then
+    return "\n[killed: mlab was stopped]"
+  elseif r.timed_out then
     return ("\n[killed: %s after %.0f s]"):format(
       r.deadline and "the run's time budget ran out" or "the script's time limit", r.duration)
   elseif r.signal ~= 0 then
@@ -232,7 +234,7 @@ local function revive_exec(rec)
   local r = rec.result
   local out = rec.observation
   local footer = out:match("\n%[[^\n]*%]$")
-  if footer and (r.timed_out or r.signal ~= 0 or r.status ~= 0) then
+  if footer and (r.cancelled or r.timed_out or r.signal ~= 0 or r.status ~= 0) then
     out = out:sub(1, #out - #footer)
   end
   return { status = math.tointeger(r.status), signal = math.tointeger(r.signal),
@@ -267,7 +269,8 @@ function Env:execute(script, args)
                   truncated = r.truncated, output = r.output, duration = r.duration }
     if r.deadline then host.exhaust("time") end
     return res, r.output .. exec_footer(r), { status = r.status, signal = r.signal,
-      timed_out = r.timed_out, deadline = r.deadline, truncated = r.truncated }
+      timed_out = r.timed_out, deadline = r.deadline, cancelled = r.cancelled,
+      truncated = r.truncated }
   end, revive_exec)
   return result, err, code
 end

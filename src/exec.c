@@ -468,13 +468,20 @@ status_error(const struct child_status *st, const char *name)
   }
 }
 
-/* Reads the output until the child exits or the deadline passes (then
- * kills the group); returns with the child exited but not yet reaped. */
+/* Reads the output until the child exits or the deadline passes or cancel
+ * is raised (then kills the group); returns with the child exited but not
+ * yet reaped. */
 static void
-watch(pid_t pid, int *fd, struct capture *c, double deadline, int *timed_out)
+watch(pid_t pid, int *fd, struct capture *c, double deadline,
+      const volatile sig_atomic_t *cancel, struct exec_result *r)
 {
+  int *timed_out = &r->timed_out;
   for (;;) {
     int ms = SLICE_MS;
+    if (cancel && *cancel && !r->cancelled) {
+      killpg(pid, SIGKILL);
+      r->cancelled = 1;
+    }
     if (deadline > 0 && !*timed_out) {
       int left = ms_until(deadline);
       if (left == 0) {
@@ -581,7 +588,7 @@ exec_run(struct exec_result *out, const struct exec_opts *opts)
   }
 
   double deadline = opts->timeout_s > 0 ? t0 + opts->timeout_s : 0;
-  watch(pid, &out_p[0], &cap, deadline, &out->timed_out);
+  watch(pid, &out_p[0], &cap, deadline, opts->cancel, out);
   /* The leader is a zombie, so pid still names its group: anything left in
    * it (background jobs) dies now, not after we return. */
   killpg(pid, SIGKILL);

@@ -12,6 +12,7 @@
 #ifndef MLAB_EXEC_H
 #define MLAB_EXEC_H
 
+#include <signal.h>
 #include <stddef.h>
 
 struct exec_opts {
@@ -27,6 +28,10 @@ struct exec_opts {
   int sandbox;             /* 1: use bwrap when present (exec_has_bwrap()) */
   const char *const *hide; /* NULL-terminated paths to mask (tmpfs) in the
                               sandbox, e.g. the hidden-data cache */
+  const volatile sig_atomic_t *cancel; /* when it becomes non-zero (a
+                              signal handler's flag), the group is killed as
+                              on a timeout and `cancelled` is set; may be
+                              NULL */
 };
 
 #define EXEC_OUT_CAP (32 * 1024)
@@ -37,6 +42,7 @@ struct exec_result {
                     reports its child's death that way) */
   int signal;    /* terminating signal, 0 when it exited */
   int timed_out; /* 1 when the timeout killed it */
+  int cancelled; /* 1 when opts->cancel killed it */
   char *output;  /* owned, NUL-terminated, head + marker + tail */
   size_t len;    /* bytes in output */
   size_t total;  /* bytes the child wrote in all */

@@ -2,8 +2,9 @@
  *
  *   exec.run{ argv = {...}, cwd = dir, timeout = s, mem_mb = n, procs = n,
  *             out_cap = bytes, sandbox = bool, hide = {paths} }
- *   -> { status, signal, timed_out, deadline, output, truncated, total,
- *        duration }   or nil, message, code
+ *   -> { status, signal, timed_out, deadline, cancelled, output,
+ *        truncated, total, duration }   or nil, message, code
+ * A SIGINT/SIGTERM to mlab kills the script too (cancelled).
  * The timeout is capped at the run's time left; `deadline` says the run's
  * deadline (not the script's own timeout) stopped it.
  */
@@ -77,6 +78,10 @@ lexec_run(lua_State *L)
     }
   }
   o.envp = exec_default_env(o.cwd);
+  /* Only the agent's scripts: the host's own (evaluate) must still run
+   * after a signal, to record the killed run's score. */
+  if (lh_run(L)->hooked)
+    o.cancel = lh_signal_flag();
 
   struct exec_result r;
   int error = exec_run(&r, &o);
@@ -95,6 +100,8 @@ lexec_run(lua_State *L)
   lua_setfield(L, -2, "output");
   lua_pushboolean(L, r.truncated);
   lua_setfield(L, -2, "truncated");
+  lua_pushboolean(L, r.cancelled);
+  lua_setfield(L, -2, "cancelled");
   lua_pushinteger(L, (lua_Integer)r.total);
   lua_setfield(L, -2, "total");
   lua_pushnumber(L, r.duration_s);

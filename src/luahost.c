@@ -50,6 +50,12 @@ lh_signalled(void)
   return signalled;
 }
 
+const volatile sig_atomic_t *
+lh_signal_flag(void)
+{
+  return &signalled;
+}
+
 static const luaL_Reg preloads[] = {
     {"mlab.ws", luaopen_mlab_ws},       {"mlab.exec", luaopen_mlab_exec},
     {"mlab.snap", luaopen_mlab_snap},   {"mlab.host", luaopen_mlab_host},

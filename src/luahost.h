@@ -17,6 +17,7 @@
 #define MLAB_LUAHOST_H
 
 #include <lua.h>
+#include <signal.h>
 
 #include "budget.h"
 
@@ -69,6 +70,10 @@ int lh_budget_raise(lua_State *L);
  * (budget kind) at the next hook or primitive. */
 void lh_signals_install(void);
 int lh_signalled(void);
+
+/* The flag itself, for exec_opts.cancel: a signal stops a running script
+ * too, not only the Lua code around it. */
+const volatile sig_atomic_t *lh_signal_flag(void);
 
 /* Module openers, preloaded as "mlab.<name>". */
 int luaopen_mlab_ws(lua_State *L);

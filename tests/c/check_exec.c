@@ -358,6 +358,35 @@ START_TEST(test_exec_timeout_kills_sleep)
 }
 END_TEST
 
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_alarm(int sig)
+{
+  stop_flag = sig;
+}
+
+/* A signal to the host (here SIGALRM standing in for SIGTERM) stops a
+ * running script through opts.cancel, long before its own timeout. */
+START_TEST(test_exec_cancel_flag_kills_script)
+{
+  const char *argv[] = {"sleep", "30", NULL};
+  struct exec_opts o = sh_opts(argv);
+  o.timeout_s = 20;
+  o.cancel = &stop_flag;
+  stop_flag = 0;
+  signal(SIGALRM, on_alarm);
+  alarm(1);
+  struct exec_result r;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  ck_assert_int_eq(r.cancelled, 1);
+  ck_assert_int_eq(r.timed_out, 0);
+  ck_assert_double_ge(r.duration_s, 0.9);
+  ck_assert_double_lt(r.duration_s, 3);
+  exec_result_free(&r);
+}
+END_TEST
+
 START_TEST(test_exec_timeout_kills_background_children)
 {
   const char *argv[] = {"sh", "-c",
@@ -676,6 +705,7 @@ exec_suite(void)
 
   tc = tcase("limits");
   tcase_add_test(tc, test_exec_timeout_kills_sleep);
+  tcase_add_test(tc, test_exec_cancel_flag_kills_script);
   tcase_add_test(tc, test_exec_timeout_kills_background_children);
   tcase_add_test(tc, test_exec_kills_leftovers_after_exit);
   tcase_add_test(tc, test_exec_escapee_cannot_hang_run);

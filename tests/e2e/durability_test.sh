@@ -78,4 +78,19 @@ wait "$pid" || true
 check "SIGTERM ends the run as killed" grep -q '"status": "killed"' "$R/run.json"
 check "killed run is evaluated" grep -q '"score": 1' "$R/run.json"
 check "killed run's trace ends with its end line" sh -c "tail -n 1 '$R/trace.jsonl' | grep -q '\"event\":\"end\"'"
+
+# A signal also stops the script the agent is running, not only Lua.
+"$MLAB" run "$TINY" --agent "$FIX/agents/runaway_script.lua" --runs-dir "$RUNS" --id script \
+  --max-time 120 -q > /dev/null 2>&1 &
+pid=$!
+R="$RUNS/script"
+check "runaway script is running" wait_steps "$R" 1
+sleep 0.5
+start=$(date +%s)
+kill -TERM "$pid"
+wait "$pid" || true
+check "SIGTERM during a script ends the run within seconds" test $(( $(date +%s) - start )) -le 5
+check "that run is killed" grep -q '"status": "killed"' "$R/run.json"
+check "the script's step says mlab was stopped" grep -q 'killed: mlab was stopped' "$R/trace.jsonl"
+check "no python left behind" sh -c "! pgrep -f '[f]orever.py'"
 finish
