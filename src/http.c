@@ -89,6 +89,16 @@ struct sink {
   int too_big;
 };
 
+/* Progress callback: a non-zero return makes curl abort the transfer. */
+static int
+on_progress(void *payload, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+            curl_off_t un)
+{
+  const volatile sig_atomic_t *cancel = payload;
+  (void)dt, (void)dn, (void)ut, (void)un;
+  return *cancel != 0;
+}
+
 static size_t
 on_write(char *ptr, size_t size, size_t nmemb, void *payload)
 {
@@ -250,6 +260,11 @@ http_post(struct http_response *out, const struct http_request *req)
   /* A model endpoint that redirects is misconfigured; following would
    * resend the key to wherever it points. */
   SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+  if (req->cancel) {
+    SETOPT(h, CURLOPT_NOPROGRESS, 0L);
+    SETOPT(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    SETOPT(h, CURLOPT_XFERINFODATA, (void *)req->cancel);
+  }
 
   CURLcode rc = curl_easy_perform(h);
   out->elapsed_s = budget_now() - started;

@@ -12,6 +12,7 @@
 #ifndef MLAB_HTTP_H
 #define MLAB_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -36,6 +37,9 @@ struct http_request {
   double timeout_s;         /* total; <= 0: HTTP_DEFAULT_TIMEOUT_S */
   double connect_timeout_s; /* <= 0: HTTP_DEFAULT_CONNECT_TIMEOUT_S */
   double deadline;          /* monotonic seconds; <= 0: none */
+  const volatile sig_atomic_t *cancel; /* non-zero aborts the transfer
+                                          (a signal handler's flag); may be
+                                          NULL */
 };
 
 struct http_response {

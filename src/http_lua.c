@@ -116,7 +116,9 @@ lhttp_post(lua_State *L)
                              .timeout_s = timeout < left ? timeout : left,
                              .connect_timeout_s = conn,
                              .deadline =
-                                 isfinite(left) ? budget_now() + left : 0};
+                                 isfinite(left) ? budget_now() + left : 0,
+                             /* Ctrl-C / SIGTERM stop a slow model call */
+                             .cancel = lh_signal_flag()};
   int err = http_post(res, &req);
   if (err) {
     lua_pushnil(L);
