@@ -9,6 +9,7 @@ local host = require("mlab.host")
 local exec = require("mlab.exec")
 local json = require("json")
 local task_mod = require("task")
+local diff = require("diff")
 
 local Env = {}
 Env.__index = Env
@@ -187,6 +188,7 @@ function Env:edit(path, spec)
   for k, v in pairs(spec) do input[k] = v end
   return self:_step("Edit File", input, function()
     local ok, err, code
+    local before = ws:read(path)
     if spec.old ~= nil then
       if type(spec.old) ~= "string" or type(spec.new) ~= "string" then
         return nil, "edit: old and new must be strings", "invalid"
@@ -200,7 +202,9 @@ function Env:edit(path, spec)
       ok, err, code = ws:edit_lines(path, first, last, spec.text)
     end
     if not ok then return nil, err, code end
-    return true, ("File %s edited."):format(path)
+    local after = ws:read(path) or ""
+    return true, ("File %s edited. Here is the diff:\n%s"):format(path,
+      diff.unified(before or "", after, { from = "a/" .. path, to = "b/" .. path }))
   end)
 end
 
