@@ -7,20 +7,24 @@ probability distribution over data/vocab.txt; the loss is -log2 p(c), with p
 floored at 1e-12. A distribution that is not a finite, non-negative vector of
 len(vocab) summing to 1 (+-1e-4) is a malformed submission: exit 2.
 
+lm.py runs in a child process that cannot read HIDDEN_DIR (see runner.py and
+tasks/common/evalkit.py). It is given the text one character at a time, only
+after it has returned its prediction for that character; the calls to
+LM.probs come in the same order as before (story by story, position by
+position) on one LM object.
+
 usage: evaluate.py WORKSPACE HIDDEN_DIR
-Last stdout line: {"score": bpc, "chars": n}.
+Last stdout line: {"score": bpc, "chars": n, "isolated": true if lm.py ran under bwrap}.
 """
-import importlib.util
 import json
 import os
 import sys
 
 import numpy as np
 
-
-def fail(msg, code=2):
-    sys.stderr.write(" ".join(str(msg).split()) + "\n")
-    sys.exit(code)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from evalkit import Child, eval_deadline, fail  # noqa: E402
 
 
 def main():
@@ -42,29 +46,20 @@ def main():
     path = os.path.join(ws, "lm.py")
     if not os.path.isfile(path):
         fail("lm.py not found in the workspace; expected lm.py defining class LM(workspace_dir) with probs(context)")
-    os.chdir(ws)
-    sys.path.insert(0, ws)
-    try:
-        spec = importlib.util.spec_from_file_location("lm", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["lm"] = mod
-        spec.loader.exec_module(mod)
-        lm = mod.LM(ws)
-    except BaseException as e:
-        fail("lm.py failed to load the model: %s: %s" % (type(e).__name__, e))
+    # lm.py runs in a child process that cannot see HIDDEN_DIR (evalkit.Child); it
+    # gets the test text one character at a time, after its prediction for it
+    deadline, budget = eval_deadline(HERE)
+    lm = Child(os.path.join(HERE, "runner.py"), [ws, len(vocab)], ws, hidden, "lm.py", deadline, budget)
+    lm.recv()                                   # {"ready": true} once LM(ws) is built
 
     total, n = 0.0, 0
     for story in test.split("\n\n"):
         story = story.strip("\n") + "\n"
         for i, c in enumerate(story):
-            try:
-                p = lm.probs(story[:i])
-            except BaseException as e:
-                fail("LM.probs raised %s: %s (at character %d of a story)" % (type(e).__name__, e, i))
-            try:
-                p = np.asarray(p, dtype=float)
-            except Exception:
-                fail("LM.probs must return %d numbers; got %s" % (len(vocab), type(p).__name__))
+            _, arrays = lm.request({"story": True} if i == 0 else {"c": story[i - 1]})
+            p = arrays.get("p")
+            if p is None:
+                fail("the process running lm.py sent a reply without probabilities")
             if p.shape != (len(vocab),):
                 fail("LM.probs returned shape %s; expected (%d,) (one probability per character of data/vocab.txt)"
                      % (p.shape, len(vocab)))
@@ -73,8 +68,9 @@ def main():
                      % (float(np.nansum(p)), float(np.nanmin(p))))
             total -= np.log2(max(p[index[c]], 1e-12))
             n += 1
+    lm.close()
     bpc = total / n
-    print(json.dumps({"score": round(bpc, 6), "bpc": round(bpc, 6), "chars": n}))
+    print(json.dumps({"score": round(bpc, 6), "bpc": round(bpc, 6), "chars": n, "isolated": lm.sandboxed}))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,25 @@
-"""Submission checks shared by the tasks' evaluators.
+"""Submission checks shared by the tasks' evaluators, and the isolated child
+process in which the code tasks run the agent's code.
 
 An evaluator prints one JSON score line; a malformed submission gets exit
 status 2 and one line on stderr that says what is wrong and what was
 expected (never a traceback, never a score of 0).  Import it with
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
     from evalkit import fail, read_submission, load_hidden
+Code tasks (babylm, vectorisation, inference-speed) use Child (below).
 """
+import atexit
+import json
 import os
+import re
+import select
+import signal
+import subprocess
 import sys
+import tempfile
+import time
 
 import numpy as np
-import pandas as pd
 
 
 def fail(msg, code=2):
@@ -23,6 +32,7 @@ def read_submission(ws, name, id_col, value_cols, expected_ids, expected):
     """Read WORKSPACE/name and check columns, ids and numeric values.
 
     Returns the values as a float array aligned with expected_ids."""
+    import pandas as pd   # here, not at the top: the code tasks' child processes import this module too
     path = os.path.join(ws, name)
     if not os.path.isfile(path):
         fail("%s not found in the workspace; expected %s" % (name, expected))
@@ -54,7 +64,354 @@ def read_submission(ws, name, id_col, value_cols, expected_ids, expected):
 
 
 def load_hidden(hidden, name, **kw):
+    import pandas as pd
     try:
         return pd.read_csv(os.path.join(hidden, name), **kw)
     except Exception as e:
         fail("evaluate: cannot read hidden file %s: %s" % (name, e), 1)
+
+
+# ---------------------------------------------------------------------------
+# Running the agent's code in a child process that cannot see HIDDEN_DIR.
+#
+# The evaluator (which reads HIDDEN_DIR) never imports the agent's module.  It
+# starts a runner script (tasks/NAME/runner.py) in a child process, sends it
+# the inputs one request at a time over a pipe and gets the outputs back the
+# same way; checking and scoring happen in the evaluator.  With bubblewrap the
+# child sees the filesystem read-only, with an empty tmpfs over /tmp, over
+# HIDDEN_DIR and over the mlab cache (where every task's hidden answers live),
+# the workspace bound read-write, its own pid namespace (so /proc shows no
+# evaluator, no argv and no environment of it) and no network.
+#
+# Without a working bwrap (or with MLAB_EVAL_NO_BWRAP=1, used by the tests) the
+# child is a plain subprocess: its argv and environment hold no hidden path and
+# it gets no open file of the hidden directory, but it runs as the same user,
+# so it can still read whatever that user can read: it can find HIDDEN_DIR in
+# /proc/<evaluator pid>/cmdline, or scan the filesystem for the mlab cache,
+# and open the files there.  It can also leave processes behind with setsid().
+#
+# Messages, both ways: one JSON line, then the raw bytes of the arrays it
+# names ("arrays": [[name, dtype, shape], ...], dtypes <f8 and <i8 only).
+# Replies are never unpickled: the child runs the agent's code and is not
+# trusted.  A reply {"error": "..."} is the child's one-line explanation of a
+# malformed submission (exit 2).
+
+BWRAP = "/usr/bin/bwrap"
+PYTHON = "/usr/bin/python3"
+_DTYPES = {"<f8": np.dtype("<f8"), "<i8": np.dtype("<i8")}
+MAX_LINE = 16 << 20          # longest JSON line accepted from a child
+MAX_ARRAY_BYTES = 1 << 30    # most array bytes accepted in one reply
+_bwrap_ok = None
+_children = []
+
+
+def bwrap_works():
+    """True if bubblewrap can start a sandbox here (checked once per process)."""
+    global _bwrap_ok
+    if _bwrap_ok is None:
+        _bwrap_ok = False
+        if os.environ.get("MLAB_EVAL_NO_BWRAP", "") not in ("", "0") or not os.access(BWRAP, os.X_OK):
+            return False
+        try:
+            r = subprocess.run([BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                                "--tmpfs", "/tmp", "--unshare-pid", "--unshare-net", "--die-with-parent",
+                                "--new-session", "/bin/true"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=30)
+            _bwrap_ok = r.returncode == 0
+        except Exception:
+            _bwrap_ok = False
+    return _bwrap_ok
+
+
+def _cache_roots():
+    """Where mlab keeps prepared tasks (hidden answers included): as lua/task.lua computes it."""
+    roots = []
+    for var, suffix in (("MLAB_CACHE", ""), ("XDG_CACHE_HOME", "/mlab"), ("HOME", "/.cache/mlab")):
+        v = os.environ.get(var, "")
+        if v:
+            roots.append(v + suffix)
+    return roots
+
+
+def _inside(path, top):
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def sandbox_argv(argv, ws, hidden, ro_paths=()):
+    """argv wrapped in bwrap: read-only /, tmpfs over /tmp, HIDDEN_DIR and the mlab
+    cache (masked before the workspace is bound, so a workspace inside a masked
+    folder stays visible), the workspace read-write, ro_paths read-only."""
+    ws = os.path.realpath(ws)
+    wanted = []
+    for m in ["/tmp", hidden] + _cache_roots():
+        m = os.path.realpath(m)
+        if m != "/" and os.path.isdir(m):
+            wanted.append(m)
+    wanted = sorted(set(wanted), key=len)
+    masks = [m for i, m in enumerate(wanted) if not any(_inside(m, o) for o in wanted[:i])]
+    binds = [os.path.realpath(p) for p in ro_paths]
+    out = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for m in masks:
+        out += ["--tmpfs", m]
+    out += ["--bind", ws, ws]
+    for p in binds:
+        out += ["--ro-bind", p, p]
+    for m in wanted:           # a hidden folder inside the workspace (or a bound folder): mask it again
+        if any(_inside(m, b) for b in [ws] + binds):
+            out += ["--tmpfs", m]
+    out += ["--chdir", ws, "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session"]
+    return out + list(argv)
+
+
+def child_env():
+    """The child's whole environment: nothing of the evaluator's (no paths, no cache location)."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    for k in ("LANG", "LC_ALL", "LC_CTYPE"):
+        if os.environ.get(k):
+            env[k] = os.environ[k]
+    return env
+
+
+def task_timeout(task_dir, default=120.0):
+    """The `timeout` of tasks/NAME/task.lua (seconds)."""
+    try:
+        m = re.search(r"^\s*timeout\s*=\s*([0-9.]+)", open(os.path.join(task_dir, "task.lua")).read(), re.M)
+        return float(m.group(1))
+    except Exception:
+        return default
+
+
+def eval_deadline(task_dir):
+    """Monotonic deadline for the children: 90% of the task's timeout from now
+    (MLAB_EVAL_CHILD_TIMEOUT overrides the seconds, for tests), so that a slow or
+    hanging submission gets exit 2 with a message before the host kills the evaluator."""
+    secs = os.environ.get("MLAB_EVAL_CHILD_TIMEOUT", "")
+    secs = float(secs) if secs else 0.9 * task_timeout(task_dir)
+    return time.monotonic() + secs, secs
+
+
+def encode(meta, arrays=None):
+    """One message: a JSON line, then the arrays' raw bytes."""
+    meta = dict(meta)
+    chunks = []
+    if arrays:
+        specs = []
+        for name, a in arrays.items():
+            a = np.asarray(a)
+            a = np.ascontiguousarray(a, dtype="<i8" if a.dtype.kind in "iub" else "<f8")
+            specs.append([name, a.dtype.str, list(a.shape)])
+            chunks.append(a.tobytes())
+        meta["arrays"] = specs
+    return (json.dumps(meta) + "\n").encode() + b"".join(chunks)
+
+
+def _array_specs(meta):
+    """[(name, dtype, shape, nbytes)] of a message header; ValueError if malformed."""
+    specs = meta.get("arrays", [])
+    if not isinstance(specs, list):
+        raise ValueError("arrays is not a list")
+    out, total = [], 0
+    for s in specs:
+        if not (isinstance(s, list) and len(s) == 3 and isinstance(s[0], str) and s[1] in _DTYPES
+                and isinstance(s[2], list) and all(type(d) is int and 0 <= d < 2**40 for d in s[2])):
+            raise ValueError("bad array spec")
+        n = _DTYPES[s[1]].itemsize
+        for d in s[2]:
+            n *= d
+        total += n
+        if total > MAX_ARRAY_BYTES:
+            raise ValueError("arrays too large")
+        out.append((s[0], _DTYPES[s[1]], tuple(s[2]), n))
+    return out
+
+
+def _arrays_from(specs, data):
+    arrays, pos = {}, 0
+    for name, dt, shape, n in specs:
+        arrays[name] = np.frombuffer(data[pos:pos + n], dtype=dt).reshape(shape).copy()
+        pos += n
+    return arrays
+
+
+def read_message(fh):
+    """Blocking read of one message from a binary file (the child's side).
+    Returns (meta, arrays), or (None, None) at end of input."""
+    line = fh.readline()
+    if not line:
+        return None, None
+    meta = json.loads(line)
+    specs = _array_specs(meta)
+    data = fh.read(sum(s[3] for s in specs))
+    return meta, _arrays_from(specs, data)
+
+
+def child_channel():
+    """For a runner: (read, write) over its stdin and a private copy of its
+    stdout.  File descriptor 1 then points to stderr and sys.stdin to /dev/null,
+    so that prints of the agent's code cannot corrupt the protocol."""
+    fin = os.fdopen(os.dup(0), "rb")
+    fout = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    sys.stdin = open(os.devnull)
+
+    def write(meta, arrays=None):
+        fout.write(encode(meta, arrays))
+        fout.flush()
+    return (lambda: read_message(fin)), write
+
+
+def one_line(e):
+    """'Type: message' of an exception, on one line."""
+    return " ".join(("%s: %s" % (type(e).__name__, e)).split())
+
+
+def _kill_children():
+    for c in list(_children):
+        c.close()
+
+
+atexit.register(_kill_children)
+
+
+class Child:
+    """A runner script (python) in a child process that cannot see HIDDEN_DIR.
+
+    Child(runner, args, ws, hidden, what, deadline): what names the agent's
+    file in messages ("lm.py"); deadline is a time.monotonic() value (see
+    eval_deadline).  request(meta, arrays) -> (meta, arrays) of the reply.  Any
+    failure of the child (an {"error"} reply, a crash, a malformed reply, the
+    deadline) ends the evaluator with exit 2 and one line; with host=True
+    (the evaluator's own reference code) with exit 1."""
+
+    def __init__(self, runner, args, ws, hidden, what, deadline, budget_s, ro_paths=(), host=False):
+        self.what, self.deadline, self.budget_s, self.host = what, deadline, budget_s, host
+        self.err = tempfile.TemporaryFile()
+        runner = os.path.realpath(runner)
+        common = os.path.dirname(os.path.realpath(__file__))
+        argv = [PYTHON, runner] + [str(a) for a in args]
+        self.sandboxed = bwrap_works()
+        if self.sandboxed:
+            # the runner and evalkit must stay visible even if the task folders sit under a masked path
+            binds = [os.path.dirname(runner), common] + list(ro_paths)
+            argv = sandbox_argv(argv, ws, hidden, binds)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
+                                         cwd=ws, env=child_env(), start_new_session=True)
+        except OSError as e:
+            fail("evaluate: cannot start the process for %s: %s" % (what, one_line(e)), 1)
+        _children.append(self)
+        self.rfd, self.wfd = self.proc.stdout.fileno(), self.proc.stdin.fileno()
+        os.set_blocking(self.wfd, False)
+        self.buf = bytearray()
+
+    # -- failures
+    def fail(self, msg):
+        self.close()
+        fail(("evaluate: reference process: " + msg) if self.host else msg, 1 if self.host else 2)
+
+    def _died(self):
+        try:
+            self.proc.wait(timeout=2)
+        except Exception:
+            pass
+        rc = self.proc.returncode
+        how = "was killed by signal %d" % -rc if rc is not None and rc < 0 else "exited with status %s" % rc
+        last = ""
+        try:
+            self.err.seek(0)
+            lines = [l for l in self.err.read()[-20000:].decode("utf-8", "replace").splitlines() if l.strip()]
+            last = lines[-1].strip() if lines else ""
+        except Exception:
+            pass
+        self.fail("the process running %s %s during the evaluation%s"
+                  % (self.what, how, (" (last stderr line: %s)" % last[:300]) if last else ""))
+
+    def _timeout(self):
+        self.fail("%s did not finish within the evaluation's time budget of %.0f s; it must be faster"
+                  % (self.what, self.budget_s))
+
+    # -- I/O with the deadline
+    def _wait(self, fd, write):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self._timeout()
+        r, w, _ = select.select([] if write else [fd], [fd] if write else [], [], left)
+        if not (r or w):
+            self._timeout()
+
+    def send(self, meta, arrays=None):
+        data = memoryview(encode(meta, arrays))
+        while data:
+            self._wait(self.wfd, True)
+            try:
+                n = os.write(self.wfd, data)
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, OSError):
+                self._died()
+            data = data[n:]
+
+    def _fill(self):
+        self._wait(self.rfd, False)
+        chunk = os.read(self.rfd, 1 << 20)
+        if not chunk:
+            self._died()
+        self.buf += chunk
+
+    def _read_line(self):
+        start = 0
+        while True:
+            i = self.buf.find(b"\n", start)
+            if i >= 0:
+                line = bytes(self.buf[:i]); del self.buf[:i + 1]
+                return line
+            if len(self.buf) > MAX_LINE:
+                self.fail("the process running %s sent a malformed reply (a line over %d bytes)" % (self.what, MAX_LINE))
+            start = len(self.buf)
+            self._fill()
+
+    def _read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out = bytes(self.buf[:n]); del self.buf[:n]
+        return out
+
+    def recv(self):
+        line = self._read_line()
+        try:
+            meta = json.loads(line)
+            if not isinstance(meta, dict):
+                raise ValueError("not an object")
+            specs = _array_specs(meta)
+        except Exception as e:
+            self.fail("the process running %s sent a malformed reply (%s); did its code write to the "
+                      "evaluator's pipe?" % (self.what, one_line(e)))
+        if "error" in meta:
+            self.fail(str(meta["error"])[:2000])
+        return meta, _arrays_from(specs, self._read_exact(sum(s[3] for s in specs)))
+
+    def request(self, meta, arrays=None):
+        self.send(meta, arrays)
+        return self.recv()
+
+    def close(self):
+        if self in _children:
+            _children.remove(self)
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except Exception:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except Exception:
+            pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except Exception:
+                pass

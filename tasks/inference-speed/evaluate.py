@@ -1,16 +1,17 @@
 """Score the inference-speed task: generation speed (tokens/s, CPU time) of the
 workspace's inference.generate relative to the original implementation, timed
-in this process on hidden prompts. The generated tokens must equal the
-original's exactly; otherwise exit 2.
+on hidden prompts. Both run in child processes that cannot read HIDDEN_DIR
+(see runner.py and tasks/common/evalkit.py), under the same timing harness.
+The generated tokens must equal the original's exactly; otherwise exit 2.
 
 usage: evaluate.py WORKSPACE HIDDEN_DIR
 Last stdout line: {"score": speedup, "tokens_per_s": ..., "ref_tokens_per_s": ...}.
 """
-import importlib.util
 import json
 import os
+import shutil
 import sys
-import time
+import tempfile
 
 # Time single-threaded BLAS: idle BLAS threads spinning under load would make
 # CPU-time measurements noisy. This applies to the submitted code as well.
@@ -22,10 +23,9 @@ import numpy as np  # noqa: E402  (after the thread settings)
 ROUNDS = 11
 N_NEW = 32
 
-
-def fail(msg, code=2):
-    sys.stderr.write(" ".join(str(msg).split()) + "\n")
-    sys.exit(code)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from evalkit import Child, eval_deadline, fail  # noqa: E402
 
 
 # ---- the starter's implementation, verbatim: the reference for outputs and timing
@@ -88,32 +88,23 @@ def reference_generate(W, prompt, n_new):
 
 
 # ---- evaluation
-def load_agent(ws):
-    path = os.path.join(ws, "inference.py")
-    if not os.path.isfile(path):
-        fail("inference.py not found in the workspace; expected inference.py defining generate(W, prompt, n_new)")
-    sys.path.insert(0, os.path.abspath(ws))
-    try:
-        spec = importlib.util.spec_from_file_location("inference", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["inference"] = mod
-        spec.loader.exec_module(mod)
-    except BaseException as e:
-        fail("inference.py failed to import: %s: %s" % (type(e).__name__, e))
-    fn = getattr(mod, "generate", None)
-    if not callable(fn):
-        fail("inference.py does not define a function generate(W, prompt, n_new)")
-    return fn
+def start(mode, ws, hidden, weights, deadline, budget):
+    """A runner child (runner.py): the agent's inference.py or, with mode "reference",
+    reference_generate above, timed by the same harness in the same kind of process."""
+    c = Child(os.path.join(HERE, "runner.py"), [mode, ws, weights], ws, hidden,
+              "inference.py" if mode == "agent" else "reference_generate", deadline, budget,
+              ro_paths=[os.path.dirname(weights)], host=(mode == "reference"))
+    c.recv()                  # {"ready": true} once the module is imported
+    return c
 
 
-def run(fn, W, prompt, n_new):
-    Wc = {k: v.copy() for k, v in W.items()}
-    try:
-        t = time.process_time()
-        out = fn(Wc, list(prompt), n_new)
-        return out, time.process_time() - t
-    except BaseException as e:
-        fail("generate raised %s: %s (prompt length %d, n_new %d)" % (type(e).__name__, e, len(prompt), n_new))
+def run(child, prompt, n_new):
+    """(tokens, CPU seconds) of one call in the child."""
+    meta, _ = child.request({"prompt": [int(t) for t in prompt], "n_new": int(n_new)})
+    out, dt = meta.get("tokens"), meta.get("dt")
+    if not isinstance(out, list) or not isinstance(dt, (int, float)) or not dt >= 0:
+        child.fail("the process running inference.py sent a malformed reply (no tokens or no time)")
+    return out, float(dt)
 
 
 def check(out, ref, what):
@@ -140,32 +131,49 @@ def main():
         seed = int(open(os.path.join(hidden, "eval_seed.txt")).read())
     except Exception as e:
         fail("evaluate: cannot read hidden files: %s" % e, 1)
-    fn = load_agent(ws)
+    if not os.path.isfile(os.path.join(ws, "inference.py")):
+        fail("inference.py not found in the workspace; expected inference.py defining generate(W, prompt, n_new)")
+    # inference.py runs in a child process that cannot see HIDDEN_DIR; the reference
+    # runs in a second child of the same kind, so that both are timed alike.  Both
+    # load the weights from a copy in a temporary folder they may read.
+    tmp = tempfile.mkdtemp(prefix="mlab-eval-")
+    try:
+        weights = os.path.join(tmp, "weights.npz")
+        np.savez(weights, **W)
+        os.chmod(tmp, 0o755)
+        deadline, budget = eval_deadline(HERE)
+        agent = start("agent", ws, hidden, weights, deadline, budget)
+        refc = start("reference", ws, hidden, weights, deadline, budget)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)   # both children have loaded them by now
     rng = np.random.RandomState(seed)
     V = W["wte"].shape[0]
 
     # untimed generality checks: other prompt lengths and counts
     for plen, n in [(1, 20), (70, 30)]:
         prompt = [int(t) for t in rng.randint(0, V, size=plen)]
-        out, _ = run(fn, W, prompt, n)
-        check(out, reference_generate(W, prompt, n), "prompt length %d, n_new %d" % (plen, n))
+        out, _ = run(agent, prompt, n)
+        check(out, run(refc, prompt, n)[0], "prompt length %d, n_new %d" % (plen, n))
 
     ref_t, agent_t = [], []
     for r in range(ROUNDS):
         prompt = [int(t) for t in rng.randint(0, V, size=16)]
         # alternate which one runs first, so slow drifts in machine load cancel
         if r % 2 == 0:
-            t = time.process_time(); ref = reference_generate(W, prompt, N_NEW); ref_t.append(time.process_time() - t)
-            out, dt = run(fn, W, prompt, N_NEW)
+            ref, rdt = run(refc, prompt, N_NEW)
+            out, dt = run(agent, prompt, N_NEW)
         else:
-            out, dt = run(fn, W, prompt, N_NEW)
-            t = time.process_time(); ref = reference_generate(W, prompt, N_NEW); ref_t.append(time.process_time() - t)
+            out, dt = run(agent, prompt, N_NEW)
+            ref, rdt = run(refc, prompt, N_NEW)
+        ref_t.append(rdt)
         check(out, ref, "round %d, prompt length 16, n_new %d" % (r + 1, N_NEW))
         agent_t.append(max(dt, 1e-6))
+    agent.close(); refc.close()
     speedup = float(np.median([a / b for a, b in zip(ref_t, agent_t)]))
     print(json.dumps({"score": round(speedup, 4), "speedup": round(speedup, 4),
                       "tokens_per_s": round(N_NEW / float(np.median(agent_t)), 1),
-                      "ref_tokens_per_s": round(N_NEW / float(np.median(ref_t)), 1)}))
+                      "ref_tokens_per_s": round(N_NEW / float(np.median(ref_t)), 1),
+                      "isolated": agent.sandboxed}))
 
 
 if __name__ == "__main__":
