@@ -7,4 +7,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 ./build/mlab run digits --agent tuner --max-steps 40 --max-time 600 "$@"
 echo
-echo "Read it again: build/mlab log last | build/mlab show last 3 | build/mlab diff last 0 16"
+cat <<'EOF2'
+Read it again:
+  build/mlab log last            # the steps and the score
+  build/mlab show last 3         # one step: input, observation, diff
+  build/mlab diff last 0 16      # what the whole run changed
+  git --git-dir runs/<id>/history.git log --stat
+EOF2
