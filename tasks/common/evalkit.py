@@ -28,10 +28,12 @@ def fail(msg, code=2):
     sys.exit(code)
 
 
-def read_submission(ws, name, id_col, value_cols, expected_ids, expected):
+def read_submission(ws, name, id_col, value_cols, expected_ids, expected, to_number=None):
     """Read WORKSPACE/name and check columns, ids and numeric values.
 
-    Returns the values as a float array aligned with expected_ids."""
+    to_number(column) -> numeric column with NaN for bad values (default:
+    pandas.to_numeric).  Returns the values as a float array aligned with
+    expected_ids."""
     import pandas as pd   # here, not at the top: the code tasks' child processes import this module too
     path = os.path.join(ws, name)
     if not os.path.isfile(path):
@@ -53,7 +55,7 @@ def read_submission(ws, name, id_col, value_cols, expected_ids, expected):
     unknown = ~ids.isin(exp)
     if unknown.any():
         fail("%s has %d %s values not in the test set, e.g. %r" % (name, int(unknown.sum()), id_col, ids[unknown].iloc[0]))
-    vals = sub[list(value_cols)].apply(pd.to_numeric, errors="coerce")
+    vals = sub[list(value_cols)].apply(to_number or (lambda c: pd.to_numeric(c, errors="coerce")))
     bad = vals.isna().any(axis=1) | ~np.isfinite(vals.to_numpy(dtype=float)).all(axis=1)
     if bad.any():
         r = int(np.flatnonzero(bad.to_numpy())[0])
