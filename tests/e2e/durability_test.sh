@@ -52,7 +52,7 @@ assert len(subjects) == 61, len(subjects)
 assert subjects[0] == "step 60: Execute Script" and subjects[-1] == "step 0: starter files"
 PY
 check "resumed workspace is where the agent left it" test "$(cat "$R/workspace/count.txt")" = 30
-check "resume said which step it continued from" test "$before" -ge 6
+check "the kill came mid-run (some steps, not all)" test "$before" -ge 6 -a "$before" -lt 60
 "$MLAB" run "$TINY" --runs-dir "$RUNS" --id done -q > /dev/null
 check "a run that gave its final answer is not resumed" sh -c \
   "! '$MLAB' resume done --runs-dir '$RUNS' -q 2> '$T/again.err' && grep -q 'only killed or budget-exhausted' '$T/again.err'"

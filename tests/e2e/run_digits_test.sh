@@ -88,7 +88,10 @@ mlab show tune "$edit_step" --runs-dir "$RUNS" > "$T/show.out"
 check "show prints the action" grep -q "Edit File" "$T/show.out"
 check "show prints the diff" grep -q "^+model = " "$T/show.out"
 mlab diff tune 0 "$steps" --runs-dir "$RUNS" -- train.py > "$T/diff.out"
-check "diff limited to a path" sh -c "grep '^diff --git' '$T/diff.out' | grep -vq train.py && false || true"
+mlab diff tune 0 "$steps" --runs-dir "$RUNS" > "$T/diff-all.out"
+check "the whole diff also shows the submission" grep -q '^diff --git a/submission.csv' "$T/diff-all.out"
+check "diff limited to a path shows only that path" sh -c \
+  "grep '^diff --git' '$T/diff.out' | grep -qx 'diff --git a/train.py b/train.py' && test \$(grep -c '^diff --git' '$T/diff.out') -eq 1"
 check "diff shows the final model" grep -q "^+model = " "$T/diff.out"
 mlab checkout tune 0 "$T/co" --runs-dir "$RUNS" > /dev/null
 check "checkout of step 0 is the starter" cmp "$T/co/train.py" "$MLAB_HOME/tasks/digits/env/train.py"
