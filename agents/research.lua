@@ -97,10 +97,13 @@ local function build_prompt(ctx, cfg, steps, retrieved)
   return table.concat(parts, "\n\n") .. "\n\n"
 end
 
+-- cfg.stop: the stop sequences (default: Observation:, which ends a turn;
+-- a summary passes {} so a plain "Observation:" in it is kept).
 local function ask(ctx, cfg, text)
   local r, err, kind = ctx.llm:chat({
     messages = { { role = "user", content = text } },
-    max_tokens = cfg.max_tokens, temperature = cfg.temperature, stop = { "Observation:" },
+    max_tokens = cfg.max_tokens, temperature = cfg.temperature,
+    stop = cfg.stop or { "Observation:" },
   })
   if not r then return nil, err, kind end
   return r.text
@@ -176,7 +179,7 @@ function M.make(opts)
       obs = shorten(ctx, cfg, step.action, obs)
       steps[#steps + 1] = { reply = step.text, observation = obs, plan = step.plan }
       if cfg.retrieval then
-        local summary = ask(ctx, { max_tokens = 500, temperature = 0 },
+        local summary = ask(ctx, { max_tokens = 500, temperature = 0, stop = {} },
           research_log.summary_prompt(step.text, step.action, obs)) or step.text
         ctx.actions:run("Append Summary to Research Log",
           { content = research_log.entry(#steps, summary) })

@@ -69,6 +69,10 @@ for i, (t, s) in enumerate(zip(summaries, acted)):
     assert s["observation"].strip() in t, (i, s["observation"][:200], t[:600])
     assert "Summarise this step in a few lines for the research log" in t, t
 assert "validation accuracy: 0.6190" in summaries[1] and "validation accuracy: 0.9" in summaries[4]
+# A summary may quote "Observation:"; only the turns stop there.
+stops = [q["body"].get("stop") for q, k in zip(reqs, kinds) if k == "summary"]
+assert stops == [None] * 5, stops
+assert all(q["body"].get("stop") == ["Observation:"] for q, k in zip(reqs, kinds) if k == "turn")
 PY
 
 check "Append Summary steps carry the model's summaries as numbered entries" rr <<PY
