@@ -51,7 +51,7 @@ check "runaway script: budget_exhausted" test "$(status)" = budget_exhausted
 check "runaway script: time budget" test "$(kind)" = time
 check "runaway script: the execute step is recorded as killed" \
   grep -q "killed: the run's time budget ran out" "$R/trace.jsonl"
-check "runaway script: no python left behind" sh -c "! pgrep -f '[f]orever.py'"
+check "runaway script: no python left behind" no_procs_in "$R/workspace"
 
 run_agent hostile hostile
 check "hostile: run goes on to its final answer" test "$(status)" = final_answer

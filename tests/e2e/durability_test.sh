@@ -92,5 +92,5 @@ wait "$pid" || true
 check "SIGTERM during a script ends the run within seconds" test $(( $(date +%s) - start )) -le 5
 check "that run is killed" grep -q '"status": "killed"' "$R/run.json"
 check "the script's step says mlab was stopped" grep -q 'killed: mlab was stopped' "$R/trace.jsonl"
-check "no python left behind" sh -c "! pgrep -f '[f]orever.py'"
+check "no python left behind" no_procs_in "$R/workspace"
 finish

@@ -30,6 +30,16 @@ run_dir() { ls -d "$RUNS"/*/ | head -n 1 | sed 's#/$##'; }
 
 mlab() { "$MLAB" "$@"; }
 
+# no_procs_in DIR: no process has its working directory in DIR (tests run in
+# parallel, so a name pattern could match another test's processes).
+no_procs_in() {
+  local p
+  for p in /proc/[0-9]*; do
+    case "$(readlink "$p/cwd" 2>/dev/null)" in "$1"|"$1"/*) return 1 ;; esac
+  done
+  return 0
+}
+
 finish() {
   if [ "$failures" -gt 0 ]; then
     echo "$(basename "$0"): $failures of $((checks + failures)) checks failed" >&2
