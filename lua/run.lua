@@ -190,6 +190,22 @@ local function read_steps(path)
   return steps
 end
 
+-- A host killed inside a commit leaves git's lock files (index.lock,
+-- refs/heads/master.lock) behind; resume has checked that its pid is dead,
+-- so they are stale.  Objects are written through temporary files, not
+-- locks, so objects/ is not walked.
+local function clear_locks(dir)
+  for _, n in ipairs(host.list_dir(dir) or {}) do
+    local p = dir .. "/" .. n
+    local st = host.stat(p)
+    if st and st.type == "directory" then
+      if n ~= "objects" then clear_locks(p) end
+    elseif n:match("%.lock$") then
+      assert(host.remove_tree(p))
+    end
+  end
+end
+
 -- Reopens a run that did not end by itself (killed, or out of budget) so
 -- that M.execute continues it: the workspace and history go back to the
 -- last complete step, and the agent is run again from the start with its
@@ -223,6 +239,7 @@ function M.resume(opts)
     hide = { task_mod.cache_root(), dir:match("^(.*)/[^/]+$") },
     manifest = m,
   }
+  clear_locks(paths.git)
   run.snap = assert(snap_mod.open(paths.git, paths.workspace))
   assert(run.snap:frozen(M.FREEZE_BYTES, task.data))
   local ok, rerr = run.snap:restore("step-" .. n)

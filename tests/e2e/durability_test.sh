@@ -36,8 +36,10 @@ check "manifest still says running" grep -q '"status": "running"' "$R/run.json"
 check "mlab log reports the dead host as killed" grep -q "^status   killed" "$T/k9.log"
 check "git reads the history of a killed run" git --git-dir "$R/history.git" log --oneline -1
 
-# Resume continues from the last complete step, with one linear history.
+# Resume continues from the last complete step, with one linear history,
+# even when the kill came in the middle of a commit (git's locks left behind).
 before=$(grep -c '"step"' "$R/trace.jsonl")
+touch "$R/history.git/index.lock" "$R/history.git/refs/heads/master.lock"
 "$MLAB" resume k9 --runs-dir "$RUNS" --max-steps 60 -q > "$T/resume.out"
 check "resumed run ends by its step budget" grep -q '"status": "budget_exhausted"' "$R/run.json"
 check "resumed run has all 60 steps in order" "$PY" - "$R" <<'PY'
