@@ -2,6 +2,7 @@
 #include "budget.h"
 #include "error.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,7 +74,7 @@ budget_take_step(struct budget *b)
 int
 budget_tokens_allow(const struct budget *b, long n)
 {
-  if (b->max_tokens > 0 && b->tokens + n > b->max_tokens)
+  if (b->max_tokens > 0 && (n > b->max_tokens || b->tokens > b->max_tokens - n))
     return mlab_fail(MLAB_EBUDGET,
                      "budget: tokens (%ld used, %ld asked, limit %ld)",
                      b->tokens, n, b->max_tokens);
@@ -83,7 +84,11 @@ budget_tokens_allow(const struct budget *b, long n)
 void
 budget_tokens_add(struct budget *b, long n)
 {
-  b->tokens += n;
+  /* Usage comes from a model server: a negative or huge count must not
+   * wrap the counter and unlock the budget. */
+  if (n <= 0)
+    return;
+  b->tokens = n > LONG_MAX - b->tokens ? LONG_MAX : b->tokens + n;
 }
 
 long
