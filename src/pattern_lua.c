@@ -313,13 +313,54 @@ close_capture(struct matcher *m, const char *s, const char *p)
   return res;
 }
 
+/* How many bytes from s on the class [p, ep) accepts in a row. */
+static ptrdiff_t
+run_length(const struct matcher *m, const char *s, const char *p,
+           const char *ep)
+{
+  const unsigned char *q = (const unsigned char *)s;
+  const unsigned char *end = (const unsigned char *)m->subj_end;
+  switch (*p) {
+  case '.':
+    return end - q;
+  case ESC:
+    while (q < end && in_class(*q, (unsigned char)p[1]))
+      q++;
+    break;
+  case '[':
+    while (q < end && in_set(*q, p, ep - 1))
+      q++;
+    break;
+  default:
+    while (q < end && *q == (unsigned char)*p)
+      q++;
+    break;
+  }
+  return q - (const unsigned char *)s;
+}
+
+/* How many bytes from s on the class [p, ep) rejects in a row. */
+static ptrdiff_t
+run_length_not(const struct matcher *m, const char *s, const char *p,
+               const char *ep)
+{
+  const unsigned char *q = (const unsigned char *)s;
+  const unsigned char *end = (const unsigned char *)m->subj_end;
+  if (*p == ESC) {
+    while (q < end && !in_class(*q, (unsigned char)p[1]))
+      q++;
+  } else {
+    while (q < end && !in_set(*q, p, ep - 1))
+      q++;
+  }
+  return q - (const unsigned char *)s;
+}
+
 /* [p, ep)* at s: the longest run first, then shorter ones. */
 static const char *
 longest(struct matcher *m, const char *s, const char *p, const char *ep)
 {
-  ptrdiff_t n = 0;
-  while (accepts(m, s + n, p, ep))
-    n++;
+  ptrdiff_t n = run_length(m, s, p, ep);
   BURN(m, n);
   for (; n >= 0; n--) {
     const char *res = match(m, s + n, ep + 1);
@@ -448,6 +489,74 @@ done:
   return s;
 }
 
+/* --- where a match can start --- */
+
+/* The pattern's first item, when it must consume the byte it starts at: a
+ * single class with no '*', '?' or '-' after it, or %bxy.  Match fails at
+ * once wherever it rejects that byte, so the drivers skip such positions
+ * without entering match() (memchr for a literal byte or %b).  Set up
+ * before the first attempt: parsing the item there raises exactly what
+ * Lua's first attempt raises. */
+struct lead {
+  const char *p, *ep; /* the class; p NULL: every position is tried */
+  int byte;           /* a literal byte, or -1 */
+};
+
+static void
+lead_init(struct matcher *m, struct lead *ld, const char *p)
+{
+  const char *end = m->pat_end;
+  ld->p = NULL;
+  ld->byte = -1;
+  if (p == end || *p == '(' || *p == ')' || (*p == '$' && p + 1 == end))
+    return;
+  if (*p == ESC && p + 1 < end) {
+    if (p[1] == 'b') {
+      if (p + 3 >= end)
+        return; /* balanced() reports it */
+      ld->p = p;
+      ld->byte = (unsigned char)p[2];
+      return;
+    }
+    if (p[1] == 'f' || is_digit((unsigned char)p[1]))
+      return;
+  }
+  /* Lua checks the nesting first (a gmatch iterator that raised before
+   * may have used it up), then parses the item. */
+  if (m->depth_left-- == 0)
+    luaL_error(m->L, "pattern too complex");
+  const char *ep = class_end(m, p);
+  m->depth_left++;
+  if (ep < end && (*ep == '*' || *ep == '?' || *ep == '-'))
+    return;
+  if (*p == '.')
+    return;
+  ld->p = p;
+  ld->ep = ep;
+  if (*p != ESC && *p != '[')
+    ld->byte = (unsigned char)*p;
+}
+
+/* The first position from s on where a match may start (subj_end when
+ * none may before it). */
+static const char *
+lead_skip(struct matcher *m, const struct lead *ld, const char *s)
+{
+  const char *end = m->subj_end;
+  if (!ld->p || s >= end)
+    return s;
+  const char *t;
+  if (ld->byte >= 0) {
+    t = memchr(s, ld->byte, (size_t)(end - s));
+    if (!t)
+      t = end;
+  } else {
+    t = s + run_length_not(m, s, ld->p, ld->ep);
+  }
+  BURN(m, t - s);
+  return t;
+}
+
 /* --- results --- */
 
 /* Capture i of the match [s, e); with no captures, capture 0 is the whole
@@ -494,6 +603,34 @@ start_pos(lua_Integer pos, size_t len)
   return len + (size_t)pos + 1;
 }
 
+/* The first occurrence of n in h, as Lua's plain find: memchr for the
+ * first byte and memcmp, fastest on text.  Past a few passes' worth of
+ * candidates ("aaa...ab" in "aaaa...": length x length) it hands the rest
+ * to glibc's memmem, which is linear, so a plain find needs no budget. */
+static const char *
+find_plain(const char *h, size_t lh, const char *n, size_t ln)
+{
+  if (ln == 0)
+    return h;
+  if (ln > lh)
+    return NULL;
+  const char *p = h;
+  const char *last = h + (lh - ln); /* the last possible start */
+  size_t spent = 0;
+  while (p <= last) {
+    const char *c = memchr(p, (unsigned char)n[0], (size_t)(last - p) + 1);
+    if (!c)
+      return NULL;
+    if (memcmp(c + 1, n + 1, ln - 1) == 0)
+      return c;
+    p = c + 1;
+    spent += ln;
+    if (spent > 8 * (size_t)(p - h) + 65536)
+      return memmem(p, (size_t)(h + lh - p), n, ln);
+  }
+  return NULL;
+}
+
 /* Does p have none of the characters that make a pattern a pattern? */
 static int
 is_plain(const char *p, size_t lp)
@@ -530,7 +667,7 @@ find_or_match(lua_State *L, int find)
     return 1;
   }
   if (find && (lua_toboolean(L, 4) || is_plain(p, lp))) {
-    const char *hit = lp == 0 ? s + init : memmem(s + init, ls - init, p, lp);
+    const char *hit = find_plain(s + init, ls - init, p, lp);
     if (!hit) {
       luaL_pushfail(L);
       return 1;
@@ -547,7 +684,11 @@ find_or_match(lua_State *L, int find)
   struct matcher m;
   matcher_init(&m, L, s, ls, p, lp);
   const char *from = s + init;
+  struct lead ld = {NULL, NULL, -1};
+  if (!anchored)
+    lead_init(&m, &ld, p);
   do {
+    from = lead_skip(&m, &ld, from);
     m.ncap = 0;
     const char *e = match(&m, from, p);
     if (e) {
@@ -591,7 +732,11 @@ gmatch_next(lua_State *L)
   struct matcher *m = &g->m;
   m->L = L;
   m->fuel = PAT_CHECK_STEPS;
+  struct lead ld = {NULL, NULL, -1};
+  if (g->next <= m->subj_end)
+    lead_init(m, &ld, g->pat);
   for (const char *from = g->next; from <= m->subj_end; from++) {
+    from = lead_skip(m, &ld, from);
     m->ncap = 0;
     const char *e = match(m, from, g->pat);
     if (e && e != g->last) {
@@ -710,7 +855,13 @@ lpat_gsub(lua_State *L)
   const char *last = NULL;
   lua_Integer n = 0;
   int changed = 0;
+  struct lead ld = {NULL, NULL, -1};
+  if (n < max && !anchored)
+    lead_init(&m, &ld, p);
   while (n < max) {
+    const char *t = lead_skip(&m, &ld, s);
+    luaL_addlstring(&b, s, (size_t)(t - s));
+    s = t;
     m.ncap = 0;
     const char *e = match(&m, s, p);
     if (e && e != last) {
