@@ -15,6 +15,9 @@
  * which may longjmp.  Everything the matcher holds is on the C stack or in
  * Lua values, so nothing leaks.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem; the build defines it too */
+#endif
 #include "luahost.h"
 #include "pattern.h"
 

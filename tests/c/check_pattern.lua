@@ -13,7 +13,8 @@
 --   local n, err = D.random(stock, mine, seed, count)
 -- n is the number of calls compared; err is nil, or a line naming the first
 -- call whose results differ, with both results.
--- D.groups lists the group names.
+-- D.groups lists the group names; D.run(impl, fname, ...), D.same(a, b) and
+-- D.show(v) are the pieces, for the fuzzer.
 
 local D = {}
 
@@ -118,6 +119,11 @@ local function show(v, depth)
   for i = 1, n do parts[#parts + 1] = show(v[i], depth + 1) end
   return "{" .. table.concat(parts, ", ") .. "}"
 end
+
+-- For tests/fuzz/fuzz_pattern.c: one side's record, comparison, display.
+function D.run(impl, fname, ...) return run(impl, fname, table.pack(...)) end
+D.same = same
+D.show = show
 
 -- Compares one case; returns nil or a message.
 local function check(stock, mine, fname, ...)
@@ -402,7 +408,25 @@ local function gen_seq(depth, budget)
   return table.concat(parts)
 end
 
+-- Raw mode: any string of pattern characters, for the parser's corners.
+local raw_chars = { "(", ")", "%", "[", "]", "^", "$", "*", "+", "-", "?",
+                    ".", "a", "b", "f", "1", "2", "0", "\0", "z", "A" }
+
 local function gen_pattern()
+  if math.random(4) == 1 then
+    local t = {}
+    local q = 0
+    for i = 1, math.random(0, 10) do
+      local c = pick(raw_chars)
+      -- At most three repetitions, or a case can backtrack for minutes.
+      if c == "*" or c == "+" or c == "-" then
+        q = q + 1
+        if q > 3 then c = "?" end
+      end
+      t[i] = c
+    end
+    return table.concat(t)
+  end
   local p = gen_seq(0, { q = 3 })
   if math.random(4) == 1 then p = "^" .. p end
   if math.random(5) == 1 then p = p .. "$" end
