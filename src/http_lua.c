@@ -4,7 +4,8 @@
  *     -> status, body, {retry_after = s|nil, retry_after_raw = str|nil,
  *                       content_type = str|nil, elapsed = s}
  *     -> nil, message, kind     kind: "timeout", "connect", "error"
- *   http.sleep(s)   sleeps, never past the run's deadline
+ *   http.sleep(s)   sleeps, never past the run's deadline; SIGINT/SIGTERM
+ *                   end the wait and raise the budget error ("killed")
  *   http.now()      monotonic seconds (latency, backoff)
  *
  * Every call checks the run's budget first and caps its timeout at the time
@@ -154,13 +155,17 @@ lhttp_sleep(lua_State *L)
   double left = budget_time_left(lh_budget(L));
   if (s > left)
     s = left;
-  if (s > 0) {
+  const volatile sig_atomic_t *stop = lh_signal_flag();
+  if (s > 0 && !*stop) {
     struct timespec ts = {.tv_sec = (time_t)s,
                           .tv_nsec = (long)((s - floor(s)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-      ; /* interrupted: sleep the rest */
+    /* SIGINT/SIGTERM interrupt nanosleep and set the flag: stop waiting */
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !*stop)
+      ; /* another signal: sleep the rest */
   }
   lh_budget_check(L); /* a sleep cut short by the deadline ends here */
+  if (*stop) /* raises even inside host.critical: the run is stopping */
+    return lh_budget_raise(L);
   lua_pushboolean(L, 1);
   return 1;
 }

@@ -25,6 +25,7 @@ grep -q '"score"' "$R/run.json" || fail "the killed run was not evaluated"
 
 # SIGTERM while mlab waits out a 429's Retry-After (60 s) before retrying:
 # the wait ends at once, and so does the run, as killed
+stop_server
 start_server '{"replies": [{"text": "alpha"}, {"fault": "rate_limit", "retry_after": 60}, {"text": "late"}]}'
 make_task "q1" "q2"
 MLAB_LLM_MAX_RETRY_AFTER=300 "$MLAB" run "$T/task" --agent "$AGENT" --runs-dir "$T/runs" --id w -q \

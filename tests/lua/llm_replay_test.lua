@@ -1,6 +1,7 @@
 -- mlab-test: host-modules
 -- Replay: answers in order from a recording, fails loudly on divergence.
 local llm = require("llm")
+local json = require("json")
 
 local ask1 = { messages = { { role = "user", content = "first" } },
                max_tokens = 10, temperature = 0 }
@@ -13,10 +14,10 @@ local function norm(r)
   return { messages = r.messages, system = r.system, max_tokens = r.max_tokens,
            temperature = r.temperature, stop = r.stop }
 end
-recorded[1] = llm.encode({ call = 1, step = 0, provider = "openai", model = "m",
+recorded[1] = json.canonical({ call = 1, step = 0, provider = "openai", model = "m",
   request = norm(ask1), reply = "one", usage = { prompt = 7, completion = 2 },
   latency_s = 0.01, tries = 1, retries = 0 })
-recorded[2] = llm.encode({ call = 2, step = 1, provider = "openai", model = "m",
+recorded[2] = json.canonical({ call = 2, step = 1, provider = "openai", model = "m",
   request = norm(ask2), tries = 4, retries = 3,
   error = { kind = "rate_limit", message = "rate_limit: HTTP 429 ..." } })
 local file = table.concat(recorded, "\n") .. "\n"
