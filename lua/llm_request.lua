@@ -54,14 +54,16 @@ local function new_budget()
   return { bytes = 0, items = 0 }
 end
 
+local function too_large()
+  error({ why = "cap", msg = ("llm:chat: the request is too large (more than %d MB of "
+    .. "text or %d items); send a shorter history"):format(M.MAX_BYTES // 1048576,
+    M.MAX_ITEMS) }, 0)
+end
+
 local function spend(b, bytes)
   b.bytes = b.bytes + bytes
   b.items = b.items + 1
-  if b.bytes > M.MAX_BYTES or b.items > M.MAX_ITEMS then
-    error({ why = "cap", msg = ("llm:chat: the request is too large (more than %d MB of "
-      .. "text or %d items); send a shorter history"):format(M.MAX_BYTES // 1048576,
-      M.MAX_ITEMS) }, 0)
-  end
+  if b.bytes > M.MAX_BYTES or b.items > M.MAX_ITEMS then too_large() end
 end
 
 local function is_finite(v)
@@ -226,7 +228,7 @@ local function copy(req, max_tokens)
   local r = {}
   local messages, n = list(req, "messages", "request")
   if not messages or n == 0 then fail("messages must be a non-empty list") end
-  if n > M.MAX_ITEMS then spend(b, M.MAX_BYTES + 1) end
+  if n > M.MAX_ITEMS then too_large() end
   r.messages = {}
   for i = 1, n do r.messages[i] = message(rawget(messages, i), b, i) end
   r.system = str(req, "system", "request", true)
