@@ -64,6 +64,8 @@ TASK is a name from `mlab tasks` or a path to a task folder.
   --max-time S     wall-clock seconds for the agent (default 1800)
   --max-tokens N   prompt + completion tokens (default: no limit)
   --max-mem MB     Lua heap of the agent (default 512)
+  --seed N         the run's seed: ctx.seed, and math.random seeded with it
+                   (default 0; the task's data has a seed of its own)
   --runs-dir D     where the run directory goes (default ./runs)
   --id ID          the run id (default: time-task-agent-random)
   -q, --quiet      no step lines while it runs
@@ -226,7 +228,7 @@ local cmd = {}
 function cmd.run(args)
   local o, pos = parse(args, {
     agent = "value", llm = "value", ["max-steps"] = "value", ["max-time"] = "value",
-    ["max-tokens"] = "value", ["max-mem"] = "value", ["runs-dir"] = "value",
+    ["max-tokens"] = "value", ["max-mem"] = "value", ["runs-dir"] = "value", seed = "value",
     id = "value", quiet = "flag", q = "flag", verbose = "flag", v = "flag", help = "flag", h = "flag",
   })
   if not o then error({ usage = pos }) end
@@ -241,6 +243,7 @@ function cmd.run(args)
     max_time = number_opt(o, "max-time", d.max_time),
     max_tokens = math.tointeger(number_opt(o, "max-tokens", d.max_tokens)) or error({ usage = "--max-tokens takes a whole number" }),
     max_mem_mb = number_opt(o, "max-mem", d.max_mem_mb),
+    seed = math.tointeger(number_opt(o, "seed", 0)) or error({ usage = "--seed takes a whole number" }),
     runs_dir = runs_dir(o), id = o.id, verbose = o.verbose or o.v, version = VERSION,
   }
   if not quiet then

@@ -94,6 +94,7 @@ function M.main(args, cli)
     max_steps = math.tointeger(b.max_steps), max_time = b.max_time,
     max_tokens = math.tointeger(b.max_tokens), max_mem_mb = b.max_mem_mb,
     runs_dir = cli.runs_dir(o), id = o.id, version = cli.version,
+    seed = math.tointeger(m.seed) or 0,
   }
   if not quiet then
     opts.on_step = function(rec) io.stderr:write(cli.step_line(rec)) end

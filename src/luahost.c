@@ -39,6 +39,8 @@ lh_signals_install(void)
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+  /* Slurm's --signal=B:USR1@T warns a job before its time limit. */
+  sigaction(SIGUSR1, &sa, NULL);
   /* A closed stdout/stderr (mlab run | head) must not kill a run midway:
    * the write fails instead. */
   sa.sa_handler = SIG_IGN;
