@@ -43,12 +43,8 @@ end
 
 local function llm_host(runs_dir)
   return {
-    getenv = host.getenv, runs_dir = runs_dir,
-    read_file = function(p)
-      local st = host.stat(p)
-      if not st or st.type ~= "file" then return nil, "no file " .. p end
-      return host.read(p)
-    end,
+    getenv = host.getenv,
+    recording = function(source) return rundir.recording(source, runs_dir) end,
   }
 end
 
@@ -111,7 +107,7 @@ function M.start(opts)
   open_history(run)
   run.start_files = run.ws:list(".") or {}
   assert(run.snap:commit("step-0", "step 0: starter files\n\ntask " .. task.name .. "\n"))
-  assert(host.append(rd.paths.trace, ""))
+  assert(rd:keep_steps({})) -- the trace exists before the first step
   run.manifest = {
     id = rd.id, task = task.name, task_dir = task.dir, category = task.category,
     agent = opts.agent:match("([^/]+)%.lua$") or opts.agent, agent_path = agent_path,
