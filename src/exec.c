@@ -677,6 +677,123 @@ exec_disk_usage(const char *dir, uint64_t *bytes, uint64_t *apparent,
   return error;
 }
 
+/* Copies the folder open at sfd into the folder open at dfd (both
+ * consumed): see exec_copy_plain(). */
+static int
+copy_plain_dir(int sfd, int dfd, size_t max_file, uint64_t *skipped,
+               int depth)
+{
+  int error = 0;
+  DIR *d = fdopendir(sfd);
+  if (!d) {
+    close(sfd);
+    close(dfd);
+    return mlab_fail(MLAB_ERROR, "exec: cannot list a folder: %s",
+                     strerror(errno));
+  }
+  struct dirent *e;
+  char buf[65536];
+  while (!error && (e = readdir(d)) != NULL) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    struct stat st;
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH) {
+      int s2 = openat(dirfd(d), e->d_name,
+                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (s2 < 0 || mkdirat(dfd, e->d_name, 0755) != 0) {
+        if (s2 >= 0)
+          close(s2);
+        (*skipped)++;
+        continue;
+      }
+      int d2 = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (d2 < 0) {
+        close(s2);
+        (*skipped)++;
+        continue;
+      }
+      error = copy_plain_dir(s2, d2, max_file, skipped, depth + 1);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink > 1 ||
+        (size_t)st.st_size > max_file) {
+      (*skipped)++;
+      continue;
+    }
+    int in = openat(dirfd(d), e->d_name,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0 || fstat(in, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_nlink > 1 || (size_t)st.st_size > max_file) {
+      if (in >= 0)
+        close(in);
+      (*skipped)++;
+      continue;
+    }
+    int out = openat(dfd, e->d_name,
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                     (st.st_mode & 0111) ? 0755 : 0644);
+    size_t left = max_file;
+    ssize_t n = 0;
+    while (out >= 0 && left > 0) {
+      n = read(in, buf, sizeof buf < left ? sizeof buf : left);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      left -= (size_t)n;
+      for (ssize_t w = 0; w < n;) {
+        ssize_t k = write(out, buf + w, (size_t)(n - w));
+        if (k < 0 && errno == EINTR)
+          continue;
+        if (k < 0) {
+          n = -1;
+          break;
+        }
+        w += k;
+      }
+      if (n < 0)
+        break;
+    }
+    if (out < 0 || n < 0)
+      error = mlab_fail(MLAB_ERROR, "exec: cannot copy %s: %s", e->d_name,
+                        strerror(errno));
+    close(in);
+    if (out >= 0)
+      close(out);
+  }
+  closedir(d);
+  close(dfd);
+  return error;
+}
+
+int
+exec_copy_plain(const char *src, const char *dst, size_t max_file,
+                uint64_t *skipped)
+{
+  uint64_t skip = 0;
+  int sfd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sfd < 0)
+    return mlab_fail(errno == ENOENT ? MLAB_ENOTFOUND : MLAB_ERROR,
+                     "exec: cannot open %s: %s", src, strerror(errno));
+  if (mkdir(dst, 0755) != 0) {
+    close(sfd);
+    return mlab_fail(errno == EEXIST ? MLAB_EEXISTS : MLAB_ERROR,
+                     "exec: cannot create %s: %s", dst, strerror(errno));
+  }
+  int dfd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    close(sfd);
+    return mlab_fail(MLAB_ERROR, "exec: cannot open %s: %s", dst,
+                     strerror(errno));
+  }
+  int error = copy_plain_dir(sfd, dfd, max_file, &skip, 0);
+  if (skipped)
+    *skipped = skip;
+  return error;
+}
+
 /* --- the plan of one call ----------------------------------------------- */
 
 struct plan {

@@ -129,4 +129,13 @@ int exec_has_bwrap(void);
 int exec_disk_usage(const char *dir, uint64_t *bytes, uint64_t *apparent,
                     uint64_t *files, uint64_t max_files);
 
+/* Copies the tree at src into dst (created; must not exist), keeping only
+ * folders and regular files with one name of at most max_file bytes:
+ * symbolic links (never followed), FIFOs, sockets, devices, hard-linked
+ * and bigger files are left out and counted in *skipped.  Files are opened
+ * with O_NOFOLLOW | O_NONBLOCK and checked again once open.  This is the
+ * copy an evaluator may be given: nothing in it points elsewhere. */
+int exec_copy_plain(const char *src, const char *dst, size_t max_file,
+                    uint64_t *skipped);
+
 #endif

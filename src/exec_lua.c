@@ -10,6 +10,8 @@
  *        "cgroup"|"rlimit"|nil, fsize_mb, disk_mb, workspace = "/workspace",
  *        home = "/tmp", drops_root, reason }   (what sandbox = true gives)
  *   exec.disk_usage(dir) -> { bytes, apparent, files } or nil, message, code
+ *   exec.copy_plain(src, dst, max_mb) -> true, skipped: a copy of the tree
+ *        with folders and single-name regular files up to max_mb only
  *   exec.lock(path [, timeout_s]) -> lock (lock:unlock(), also on __gc and
  *        __close) or nil, message, code; waits for ever without a timeout
  *   exec.has_sandbox() -> true (sandbox = true always confines or fails)
@@ -214,6 +216,22 @@ lexec_disk_usage(lua_State *L)
 }
 
 static int
+lexec_copy_plain(lua_State *L)
+{
+  const char *src = luaL_checkstring(L, 1);
+  const char *dst = luaL_checkstring(L, 2);
+  double max_mb = luaL_checknumber(L, 3);
+  lh_budget_check(L);
+  uint64_t skipped = 0;
+  int error = exec_copy_plain(src, dst, mb(max_mb), &skipped);
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushboolean(L, 1);
+  lua_pushinteger(L, (lua_Integer)skipped);
+  return 2;
+}
+
+static int
 lexec_has_sandbox(lua_State *L)
 {
   lua_pushboolean(L, 1);
@@ -252,6 +270,7 @@ static const luaL_Reg exec_funcs[] = {{"run", lexec_run},
                                       {"has_sandbox", lexec_has_sandbox},
                                       {"confinement", lexec_confinement},
                                       {"disk_usage", lexec_disk_usage},
+                                      {"copy_plain", lexec_copy_plain},
                                       {"lock", lexec_lock},
                                       {NULL, NULL}};
 
