@@ -45,6 +45,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -211,6 +212,18 @@ wait_readable(int fd, int ms)
   struct pollfd p = {.fd = fd, .events = POLLIN};
   int r = poll(&p, fd >= 0 ? 1 : 0, ms);
   return r > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+/* Like wait_readable, but also wakes when the process behind pidfd (>= 0)
+ * exits, so a child that closed its output is seen at once, not at the
+ * end of a slice. */
+static int
+wait_output_or_exit(int fd, int pidfd, int ms)
+{
+  struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+                        {.fd = pidfd, .events = POLLIN}};
+  int r = poll(p, 2, ms); /* negative fds are ignored */
+  return r > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR));
 }
 
 static int
@@ -528,15 +541,20 @@ sleep_ms(long ms)
     ;
 }
 
-/* rmdir, waiting up to 2 s for the group's last processes to go. */
+/* rmdir, waiting up to about 2 s for the group's last processes to go
+ * (the pid namespace's teardown takes a moment after the leader is
+ * reaped). */
 static void
 cgroup_remove(const char *dir)
 {
-  for (int i = 0; i < 100; i++) {
+  long step = 1;
+  for (long waited = 0; waited < 2000; waited += step) {
     if (rmdir(dir) == 0 || errno == ENOENT)
       return;
-    sleep_ms(20);
+    sleep_ms(step);
+    step = step < 50 ? step * 2 : 100;
   }
+  rmdir(dir);
 }
 
 /* Removes groups left by an mlab that was killed (their pid is gone). */
@@ -1117,6 +1135,8 @@ watch(pid_t pid, int *fd, struct capture *c, double deadline,
       struct exec_result *r)
 {
   int *timed_out = &r->timed_out;
+  /* Without pidfds (Linux < 5.3) the slice bounds the wait. */
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   for (;;) {
     int ms = SLICE_MS;
     if (cancel && *cancel && !r->cancelled) {
@@ -1138,11 +1158,13 @@ watch(pid_t pid, int *fd, struct capture *c, double deadline,
         ms = left;
       }
     }
-    if (wait_readable(*fd, ms))
+    if (wait_output_or_exit(*fd, pidfd, ms))
       read_some(fd, c);
     if (has_exited(pid))
-      return;
+      break;
   }
+  if (pidfd >= 0)
+    close(pidfd);
 }
 
 /* Reads what is left for at most GRACE_MS. */
