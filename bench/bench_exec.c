@@ -116,8 +116,8 @@ main(int argc, char **argv)
     time_runs(progs[k], ws, 0, &pm, &pp);
     if (c->ok)
       time_runs(progs[k], ws, 1, &cm, &cp);
-    printf("%-18s %6.1f / %5.1f %7.1f / %6.1f %7.2fx\n", names[k], pm, pp,
-           cm, cp, c->ok ? cm / pm : 0.0);
+    printf("%-18s %6.1f / %5.1f %7.1f / %6.1f %7.2fx\n", names[k], pm, pp, cm,
+           cp, c->ok ? cm / pm : 0.0);
   }
 
   uint64_t bytes = 0, files = 0, skipped = 0;

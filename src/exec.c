@@ -353,7 +353,6 @@ done:
   return error;
 }
 
-
 /* --- string vectors ----------------------------------------------------- */
 
 /* A growing NULL-terminated array of malloc'd strings; `oom` sticks. */
@@ -421,9 +420,8 @@ inside_dir(const char *path, const char *dir)
 /* --- the view: what of the host a sandboxed script sees ------------------ */
 
 /* Read-only system folders (or the links to them of a merged /usr). */
-static const char *const view_dirs[] = {"/usr",   "/etc",   "/bin",
-                                        "/sbin",  "/lib",   "/lib32",
-                                        "/lib64", "/libx32"};
+static const char *const view_dirs[] = {"/usr", "/etc",   "/bin",   "/sbin",
+                                        "/lib", "/lib32", "/lib64", "/libx32"};
 
 /* Entries of /etc that an unprivileged user could not read: masked even
  * from a script that could (its uid or groups own them). */
@@ -588,9 +586,8 @@ cgroup_make(char dir[PATH_MAX], int *procs_fd, int max)
   *procs_fd = -1;
   dir[0] = '\0';
   find_cgroup_base();
-  if (!cg_base[0] ||
-      snprintf(dir, PATH_MAX, "%s/mlab-%ld-%u", cg_base, (long)getpid(),
-               seq++) >= PATH_MAX)
+  if (!cg_base[0] || snprintf(dir, PATH_MAX, "%s/mlab-%ld-%u", cg_base,
+                              (long)getpid(), seq++) >= PATH_MAX)
     goto fail;
   if (mkdir(dir, 0755) != 0)
     goto fail;
@@ -690,16 +687,15 @@ exec_disk_usage(const char *dir, uint64_t *bytes, uint64_t *apparent,
   if (files)
     *files = w.files;
   if (!error && w.stop)
-    error = mlab_fail(MLAB_EBUDGET, "exec: %s holds more than %llu files",
-                      dir, (unsigned long long)w.max_files);
+    error = mlab_fail(MLAB_EBUDGET, "exec: %s holds more than %llu files", dir,
+                      (unsigned long long)w.max_files);
   return error;
 }
 
 /* Copies the folder open at sfd into the folder open at dfd (both
  * consumed): see exec_copy_plain(). */
 static int
-copy_plain_dir(int sfd, int dfd, size_t max_file, uint64_t *skipped,
-               int depth)
+copy_plain_dir(int sfd, int dfd, size_t max_file, uint64_t *skipped, int depth)
 {
   int error = 0;
   DIR *d = fdopendir(sfd);
@@ -816,11 +812,11 @@ exec_copy_plain(const char *src, const char *dst, size_t max_file,
 
 struct plan {
   int confined;
-  struct strv argv;    /* bwrap's, when confined */
-  int drop;            /* root: become EXEC_SANDBOX_UID before bwrap */
-  int cg_fd;           /* the call's cgroup.procs, or -1 */
+  struct strv argv; /* bwrap's, when confined */
+  int drop;         /* root: become EXEC_SANDBOX_UID before bwrap */
+  int cg_fd;        /* the call's cgroup.procs, or -1 */
   char cg_dir[PATH_MAX];
-  int nproc_rlimit;    /* max_procs as RLIMIT_NPROC */
+  int nproc_rlimit; /* max_procs as RLIMIT_NPROC */
 };
 
 static void
@@ -866,8 +862,8 @@ static int
 hide_target(char out[PATH_MAX], const char *real, const char *cwd)
 {
   if (inside_dir(real, cwd) && strcmp(real, cwd) != 0)
-    return snprintf(out, PATH_MAX, "%s%s", EXEC_WORKSPACE,
-                    real + strlen(cwd)) < PATH_MAX;
+    return snprintf(out, PATH_MAX, "%s%s", EXEC_WORKSPACE, real + strlen(cwd)) <
+           PATH_MAX;
   for (size_t k = 0; k < sizeof view_dirs / sizeof *view_dirs; k++)
     if (inside_dir(real, view_dirs[k]))
       return snprintf(out, PATH_MAX, "%s", real) < PATH_MAX;
@@ -1105,7 +1101,7 @@ status_error(const struct child_status *st, const char *name)
 /* --- the parent --------------------------------------------------------- */
 
 struct watch {
-  const char *cwd;       /* measured when disk_bytes */
+  const char *cwd; /* measured when disk_bytes */
   size_t disk_bytes;
   double next_disk;
 };
@@ -1121,8 +1117,8 @@ over_disk(struct watch *w)
   int error = exec_disk_usage(w->cwd, &bytes, NULL, NULL, 0);
   /* A big tree is measured less often: at most ~5% of a core. */
   double took = now_s() - t;
-  w->next_disk = now_s() + (took * 20 > EXEC_DISK_POLL_S ? took * 20
-                                                          : EXEC_DISK_POLL_S);
+  w->next_disk =
+      now_s() + (took * 20 > EXEC_DISK_POLL_S ? took * 20 : EXEC_DISK_POLL_S);
   return error == MLAB_EBUDGET || bytes > w->disk_bytes;
 }
 
@@ -1235,8 +1231,7 @@ run_mode(struct exec_result *out, const struct exec_opts *opts, int confined)
     goto done;
   }
   if (pid == 0)
-    child(file, argv, (char *const *)envp, opts, &plan, cwd, out_p[1],
-          st_p[1]);
+    child(file, argv, (char *const *)envp, opts, &plan, cwd, out_p[1], st_p[1]);
 
   close_fd(&out_p[1]);
   close_fd(&st_p[1]);

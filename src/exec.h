@@ -40,8 +40,9 @@
 #define EXEC_WORKSPACE "/workspace" /* the workspace, inside the sandbox */
 #define EXEC_HOME "/tmp"            /* HOME and TMPDIR inside the sandbox */
 #define EXEC_SANDBOX_UID 65534      /* host uid of scripts when mlab is root */
-#define EXEC_DISK_POLL_S 0.25 /* seconds between workspace measures (more
-                                 when a measure takes over 1/20 of it) */
+#define EXEC_DISK_POLL_S                                                       \
+  0.25 /* seconds between workspace measures (more                             \
+          when a measure takes over 1/20 of it) */
 
 struct exec_opts {
   const char *const *argv; /* argv[0]: absolute path, or a name searched in
@@ -72,18 +73,18 @@ struct exec_opts {
 #define EXEC_OUT_CAP (32 * 1024)
 
 struct exec_result {
-  int status;    /* exit code; -1 when killed by a signal (in the
-                    sandbox a signal shows as 128 + signal: bwrap
-                    reports its child's death that way) */
-  int signal;    /* terminating signal, 0 when it exited */
-  int timed_out; /* 1 when the timeout killed it */
-  int cancelled; /* 1 when opts->cancel killed it */
+  int status;        /* exit code; -1 when killed by a signal (in the
+                        sandbox a signal shows as 128 + signal: bwrap
+                        reports its child's death that way) */
+  int signal;        /* terminating signal, 0 when it exited */
+  int timed_out;     /* 1 when the timeout killed it */
+  int cancelled;     /* 1 when opts->cancel killed it */
   int disk_exceeded; /* 1 when cwd passed disk_bytes and it was killed */
-  int confined;  /* 1 when it ran confined */
-  char *output;  /* owned, NUL-terminated, head + marker + tail */
-  size_t len;    /* bytes in output */
-  size_t total;  /* bytes the child wrote in all */
-  int truncated; /* total > kept */
+  int confined;      /* 1 when it ran confined */
+  char *output;      /* owned, NUL-terminated, head + marker + tail */
+  size_t len;        /* bytes in output */
+  size_t total;      /* bytes the child wrote in all */
+  int truncated;     /* total > kept */
   double duration_s;
 };
 
@@ -109,12 +110,12 @@ const char *const *exec_default_env(const char *home);
  * report none (it can take confinement away, never weaken it).  Static
  * storage. */
 struct exec_confinement {
-  int ok;            /* sandboxed runs are confined */
-  int user_ns;       /* in a user namespace without capabilities */
-  int uid;           /* the host uid scripts run as */
-  int drops_root;    /* mlab is root; scripts run as `uid` */
-  const char *pids;  /* "cgroup" or "rlimit": how max_procs holds */
-  char reason[256];  /* when !ok: why */
+  int ok;           /* sandboxed runs are confined */
+  int user_ns;      /* in a user namespace without capabilities */
+  int uid;          /* the host uid scripts run as */
+  int drops_root;   /* mlab is root; scripts run as `uid` */
+  const char *pids; /* "cgroup" or "rlimit": how max_procs holds */
+  char reason[256]; /* when !ok: why */
 };
 const struct exec_confinement *exec_confinement(void);
 

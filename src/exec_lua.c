@@ -263,8 +263,7 @@ lexec_lock(lua_State *L)
   return 1;
 }
 
-static const luaL_Reg lock_methods[] = {{"unlock", llock_unlock},
-                                        {NULL, NULL}};
+static const luaL_Reg lock_methods[] = {{"unlock", llock_unlock}, {NULL, NULL}};
 
 static const luaL_Reg exec_funcs[] = {{"run", lexec_run},
                                       {"has_sandbox", lexec_has_sandbox},

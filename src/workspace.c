@@ -350,8 +350,7 @@ ws_read(const struct ws *ws, const char *rel, char **out, size_t *len)
   close(fd);
   if (rc < 0) {
     free(buf);
-    return mlab_fail(MLAB_ERROR, "cannot read '%s': %s", rel,
-                     strerror(errno));
+    return mlab_fail(MLAB_ERROR, "cannot read '%s': %s", rel, strerror(errno));
   }
   buf[got] = '\0';
   *out = buf;
@@ -377,8 +376,8 @@ copy_capped(const char *rel, const char *src, const char *dst, size_t cap)
     goto done;
   }
   if (unlink(dst) != 0 && errno != ENOENT) {
-    error = mlab_fail(MLAB_ERROR, "cannot replace %s: %s", dst,
-                      strerror(errno));
+    error =
+        mlab_fail(MLAB_ERROR, "cannot replace %s: %s", dst, strerror(errno));
     goto done;
   }
   out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -396,8 +395,8 @@ copy_capped(const char *rel, const char *src, const char *dst, size_t cap)
     if (r == 0)
       break;
     if (r < 0 || write_all(out, buf, (size_t)r) != 0) {
-      error = mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel,
-                        strerror(errno));
+      error =
+          mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel, strerror(errno));
       break;
     }
     left -= (size_t)r;
@@ -405,8 +404,7 @@ copy_capped(const char *rel, const char *src, const char *dst, size_t cap)
       break;
   }
   if (!error && fsync(out) != 0)
-    error = mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel,
-                      strerror(errno));
+    error = mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel, strerror(errno));
 done:
   if (in >= 0)
     close(in);
@@ -516,8 +514,7 @@ parent_dirs(const char *abs)
 /* Appends to path (created when missing) without following a final link
  * or blocking; what is opened must be a regular file with one name. */
 static int
-append_checked(const char *rel, const char *path, const char *data,
-               size_t len)
+append_checked(const char *rel, const char *path, const char *data, size_t len)
 {
   int fd;
   struct stat st;
@@ -618,8 +615,8 @@ count_lines(const char *text, size_t len)
  * on lines of its own: a newline is added before it when the head ends
  * mid-line (a file without a final newline) and after it when missing. */
 static int
-splice_text(struct ws *ws, const char *rel, const char *text, size_t a, size_t b,
-       const char *mid, int whole_lines)
+splice_text(struct ws *ws, const char *rel, const char *text, size_t a,
+            size_t b, const char *mid, int whole_lines)
 {
   size_t len = strlen(text), m = strlen(mid);
   int lead = whole_lines && m > 0 && a > 0 && text[a - 1] != '\n';
@@ -692,7 +689,7 @@ ws_edit_string(struct ws *ws, const char *rel, const char *old_text,
                       count, rel);
   else
     error = splice_text(ws, rel, text, (size_t)(hit - text),
-                   (size_t)(hit - text) + strlen(old_text), new_text, 0);
+                        (size_t)(hit - text) + strlen(old_text), new_text, 0);
   free(text);
   return error;
 }

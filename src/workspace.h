@@ -24,9 +24,10 @@
 #include <stddef.h>
 
 #define WS_MAX_READ (8 * 1024 * 1024) /* larger files are refused by read */
-#define WS_MAX_UNDO (64 * 1024 * 1024) /* a larger file is not changed by
-                                          write, append or edit: its undo
-                                          copy would be too big */
+#define WS_MAX_UNDO                                                            \
+  (64 * 1024 * 1024) /* a larger file is not changed by                        \
+                        write, append or edit: its undo                        \
+                        copy would be too big */
 
 struct ws;
 

@@ -592,8 +592,7 @@ START_TEST(test_exec_sandbox_hides_paths_inside_workspace)
   ck_assert_int_eq(mkdir(dir, 0755), 0);
   snprintf(secret, sizeof secret, "%s/labels", dir);
   write_file(secret, "s3cret\n", 0644);
-  const char *argv[] = {"sh", "-c", "cat cache/labels; echo x > cache/y",
-                        NULL};
+  const char *argv[] = {"sh", "-c", "cat cache/labels; echo x > cache/y", NULL};
   const char *hide[] = {dir, "/nonexistent/mlab-hidden", NULL};
   struct exec_opts o = sh_opts(argv);
   o.sandbox = 1;
@@ -798,27 +797,25 @@ END_TEST
 
 START_TEST(test_exec_sandbox_caps_processes)
 {
-  const char *argv[] = {
-      "/usr/bin/python3", "-c",
-      "import os, time\n"
-      "n = 0\n"
-      "try:\n"
-      "    for i in range(300):\n"
-      "        if os.fork() == 0:\n"
-      "            time.sleep(20); os._exit(0)\n"
-      "        n += 1\n"
-      "except OSError:\n"
-      "    pass\n"
-      "print('forked', n)\n",
-      NULL};
+  const char *argv[] = {"/usr/bin/python3", "-c",
+                        "import os, time\n"
+                        "n = 0\n"
+                        "try:\n"
+                        "    for i in range(300):\n"
+                        "        if os.fork() == 0:\n"
+                        "            time.sleep(20); os._exit(0)\n"
+                        "        n += 1\n"
+                        "except OSError:\n"
+                        "    pass\n"
+                        "print('forked', n)\n",
+                        NULL};
   struct exec_opts o = sh_opts(argv);
   o.sandbox = 1;
   o.max_procs = 40;
   struct exec_result r;
   int n = -1;
   ck_assert_int_eq(exec_run(&r, &o), 0);
-  ck_assert_msg(sscanf(r.output, "forked %d", &n) == 1, "output: %s",
-                r.output);
+  ck_assert_msg(sscanf(r.output, "forked %d", &n) == 1, "output: %s", r.output);
   ck_assert_int_lt(n, 45);
   ck_assert_double_lt(r.duration_s, 10);
   exec_result_free(&r);
