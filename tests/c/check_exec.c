@@ -815,8 +815,14 @@ START_TEST(test_exec_sandbox_caps_processes)
   struct exec_result r;
   int n = -1;
   ck_assert_int_eq(exec_run(&r, &o), 0);
-  ck_assert_msg(sscanf(r.output, "forked %d", &n) == 1, "output: %s", r.output);
-  ck_assert_int_lt(n, 45);
+  /* RLIMIT_NPROC (no cgroup: not root) counts every process of the user,
+   * so under a busy user the cap may stop even the sandbox's own start. */
+  if (!strstr(r.output, "Resource temporarily unavailable") ||
+      strstr(r.output, "forked")) {
+    ck_assert_msg(sscanf(r.output, "forked %d", &n) == 1, "output: %s",
+                  r.output);
+    ck_assert_int_lt(n, 45);
+  }
   ck_assert_double_lt(r.duration_s, 10);
   exec_result_free(&r);
 }
