@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Where scripts cannot be confined (no user namespaces: here mlab itself runs
 # in a sandbox that refuses them), mlab must not run them unconfined
-# silently: the execute action fails with a message that says why and names
-# --unconfined, and the script does not run.  MLAB_NO_SANDBOX=1 does the same.
+# silently: it refuses to start the run (exit 2, one line that says why and
+# names --unconfined, no run directory).  With --unconfined the run goes on
+# and run.json says so.  MLAB_NO_SANDBOX=1 does the same.
 source "$(dirname "$0")/lib.sh"
 prepared
 agent unconf <<'LUA'
@@ -21,16 +22,24 @@ if bwrap --dev-bind / / --unshare-user --uid 1000 --gid 1000 --disable-userns tr
     "$MLAB_REAL" > "$MLAB"
   chmod +x "$MLAB"
   attack nouserns unconf
+  check "no user namespaces: the run is refused" test ! -e "$R"
+  check "no user namespaces: one line that says why and names --unconfined" \
+    sh -c "test \$(wc -l < '$T/nouserns.err') = 1 && grep -q 'cannot be confined.*--unconfined' '$T/nouserns.err'"
+  attack nouserns2 unconf --unconfined
   MLAB=$MLAB_REAL
-  run_ended nouserns
-  check "no user namespaces: the script did not run" test ! -e "$R/workspace/ran.txt"
-  check "no user namespaces: the agent is told why and about --unconfined" \
-    grep -q "cannot be confined.*--unconfined" "$R/workspace/answer.txt"
+  run_ended nouserns2
+  check "no user namespaces, --unconfined: the script ran" test -e "$R/workspace/ran.txt"
+  check "no user namespaces, --unconfined: run.json says so" test "$(field unconfined)" = True
 else
   echo "note: bwrap cannot nest here; the no-user-namespace case is not simulated"
 fi
 MLAB_NO_SANDBOX=1 attack nosandbox unconf
-run_ended nosandbox
-check "MLAB_NO_SANDBOX: the script did not run" test ! -e "$R/workspace/ran.txt"
-check "MLAB_NO_SANDBOX: the agent is told why" grep -q "MLAB_NO_SANDBOX.*--unconfined" "$R/workspace/answer.txt"
+check "MLAB_NO_SANDBOX: the run is refused" test ! -e "$R"
+check "MLAB_NO_SANDBOX: it says why and names --unconfined" grep -q "MLAB_NO_SANDBOX.*--unconfined" "$T/nosandbox.err"
+MLAB_NO_SANDBOX=1 attack nosandbox2 unconf --unconfined
+run_ended nosandbox2
+check "MLAB_NO_SANDBOX, --unconfined: the script ran" test -e "$R/workspace/ran.txt"
+check "MLAB_NO_SANDBOX, --unconfined: run.json says so" test "$(field unconfined)" = True
+check "a confined run says it is confined" \
+  test "$(json "$RUNS/warmup/run.json" 'd["confinement"]["ok"] and d["unconfined"] is False')" = True
 finish
