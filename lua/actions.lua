@@ -687,9 +687,11 @@ end
 
 -- ctx.actions:define{...}: an action of the agent's own.
 function H:define(spec)
-  local s, err = plain.copy(spec, "define")
-  if not s then error(err, 3) end
   local fn = rawget(spec, "run")
+  local fields = {}
+  for _, k in ipairs({ "name", "description", "args", "returns" }) do fields[k] = rawget(spec, k) end
+  local s, err = plain.copy(fields, "define")
+  if not s then error(err, 3) end
   if type(s.name) ~= "string" or not s.name:match("^[%w][%w _%-%(%)]*$") or #s.name > 64 then
     error("define: name must be a short name of letters, digits, spaces, '-', '_' or '()'", 3)
   end
