@@ -31,12 +31,15 @@ M.EVAL_MAX_FILE_MB = 50        -- bigger files are not evaluated (nor in history
 
 local CATEGORIES = { canonical = true, kaggle = true, research = true }
 
--- key -> { type, required, default, check(value) -> err }
+-- key -> { type, required, default, check(value) -> err }.  The defaults
+-- are the conventions of a task folder: research_problem.md, prepare.py
+-- (when the folder has one), evaluate.py, env/train.py, data under data/;
+-- a task.lua names only what differs (docs/tasks.md).
 local SCHEMA = {
   category = { "string", true, nil, function(v)
     if not CATEGORIES[v] then return "must be canonical, kaggle or research" end
   end },
-  problem = { "string", true },
+  problem = { "string", false, "research_problem.md" },
   metric = { "table", true, nil, function(v)
     if type(v.name) ~= "string" then return "needs name = \"...\"" end
     if v.goal ~= "max" and v.goal ~= "min" then
@@ -46,14 +49,14 @@ local SCHEMA = {
       if k ~= "name" and k ~= "goal" then return "unknown key '" .. tostring(k) .. "'" end
     end
   end },
-  prepare = { "string", false },
-  evaluate = { "string", true },
-  starter = { "string", true },
+  prepare = { "string", false }, -- default: prepare.py when it exists
+  evaluate = { "string", false, "evaluate.py" },
+  starter = { "string", false, "train.py" },
   threshold = { "number", false, 0.10 },
   baseline = { "number", false },
   noise = { "number", false, 0 },
-  data = { "table", false, {} },
-  timeout = { "number", false, 300 },
+  data = { "table", false, { "data/*" } },
+  timeout = { "number", false, 180 },
   memory_mb = { "number", false, 4096 },
   seed = { "number", false, 0 },
   description = { "string", false },
@@ -129,6 +132,7 @@ function M.load(dir)
   if not ok then return nil, tostring(perr) end
   if not found then return nil, path .. ": no task \"NAME\" { ... } declaration" end
   found.dir = dir
+  if found.prepare == nil and read(dir .. "/prepare.py") then found.prepare = "prepare.py" end
   for _, k in ipairs({ "problem", "evaluate", "starter" }) do
     if k ~= "starter" and not read(dir .. "/" .. found[k]) then
       return nil, path .. ": " .. k .. " file '" .. found[k] .. "' does not exist"
