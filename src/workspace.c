@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +101,13 @@ normalise(const char *rel, char out[PATH_MAX])
       len = slash ? (size_t)(slash - out) : 0;
       out[len] = '\0';
     } else {
+      /* git refuses a path with a .git component (any case, as its
+       * core.protect* checks do): such a file could never enter history. */
+      if (n == 4 && strncasecmp(p, ".git", 4) == 0)
+        return mlab_fail(MLAB_EDENIED,
+                         "'%s': a path with a '.git' part cannot be kept in "
+                         "the run's history; choose another name",
+                         rel);
       if (len + n + 2 >= PATH_MAX)
         return mlab_fail(MLAB_EINVAL, "path too long: %.64s...", rel);
       if (len)

@@ -59,6 +59,20 @@ teardown(void)
   fsu_remove_tree(top);
 }
 
+/* git can never store a path with a .git part (a planted sub/.git made
+ * the commit fail); the primitive refuses it with a message that says so. */
+START_TEST(test_ws_refuses_dot_git)
+{
+  char out[PATH_MAX];
+  ck_assert_int_eq(ws_write(ws, "sub/.git", "gitdir: /tmp/x\n", 15), MLAB_EDENIED);
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "'.git' part"));
+  ck_assert_int_eq(ws_resolve(ws, ".GIT/config", out), MLAB_EDENIED);
+  ck_assert_int_eq(ws_resolve(ws, "a/.git/b", out), MLAB_EDENIED);
+  ck_assert_int_eq(ws_resolve(ws, "a/.github/x.yml", out), 0);
+  ck_assert_int_eq(ws_resolve(ws, "x.git", out), 0);
+}
+END_TEST
+
 START_TEST(test_ws_refuses_dotdot)
 {
   char out[PATH_MAX], *data = NULL;
@@ -391,6 +405,7 @@ workspace_suite(void)
   TCase *paths = tcase_create("paths");
   tcase_add_checked_fixture(paths, setup, teardown);
   tcase_add_test(paths, test_ws_refuses_dotdot);
+  tcase_add_test(paths, test_ws_refuses_dot_git);
   tcase_add_test(paths, test_ws_refuses_absolute);
   tcase_add_test(paths, test_ws_allows_dotdot_inside);
   tcase_add_test(paths, test_ws_refuses_symlink_out);
