@@ -162,6 +162,20 @@ fsu_append(const char *path, const char *data, size_t len)
 }
 
 int
+fsu_append_nosync(const char *path, const char *data, size_t len)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return mlab_fail(MLAB_ERROR, "cannot open %s: %s", path, strerror(errno));
+  int error = 0;
+  if (write_all(fd, data, len) != 0)
+    error =
+        mlab_fail(MLAB_ERROR, "cannot append to %s: %s", path, strerror(errno));
+  close(fd);
+  return error;
+}
+
+int
 fsu_copy_file(const char *src, const char *dst)
 {
   int in = -1, out = -1, error = 0;

@@ -19,6 +19,11 @@ int fsu_write_atomic(const char *path, const char *data, size_t len);
  * Used for trace.jsonl and llm.jsonl lines. */
 int fsu_append(const char *path, const char *data, size_t len);
 
+/* fsu_append without the flush: the line is in the file (whole, one
+ * write) for every reader at once, and survives a crash of the process, but
+ * not a power loss until something flushes the filesystem (snap_sync). */
+int fsu_append_nosync(const char *path, const char *data, size_t len);
+
 /* Copies regular files and directories of src into dst (created), keeping
  * modes; symbolic links are copied as links. */
 int fsu_copy_tree(const char *src, const char *dst);
