@@ -1824,41 +1824,72 @@ make_commit(struct snap *s, const char *message, git_oid *id)
   return add_object(s, GIT_OBJECT_COMMIT, id, buf, len);
 }
 
+/* Points the loose ref `name` at id the way git does (name.lock made with
+ * O_EXCL, renamed over the ref): a loose ref outranks a packed one, and a
+ * lock left by a killed host makes this fail until resume clears it. */
+static int
+write_ref(struct snap *s, const char *name, const git_oid *id)
+{
+  char path[PATH_MAX], lock[PATH_MAX + 8], line[GIT_OID_HEXSZ + 2];
+  int valid = 0, fd;
+  const char *gd = git_repository_path(s->repo);
+
+  if (git_reference_name_is_valid(&valid, name) < 0 || !valid)
+    return mlab_fail(MLAB_EINVAL, "snapshot: bad ref name '%s'", name);
+  if (snprintf(path, sizeof path, "%s%s", gd, name) >= (int)sizeof path)
+    return mlab_fail(MLAB_EINVAL, "snapshot: ref name too long: %s", name);
+  snprintf(lock, sizeof lock, "%s.lock", path);
+  fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) { /* a tag with "/" in its name */
+    for (char *q = lock + strlen(gd); *q; q++) {
+      if (*q != '/')
+        continue;
+      *q = '\0';
+      mkdir(lock, 0755);
+      *q = '/';
+    }
+    fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd < 0)
+    return sysfail("cannot lock", lock);
+  git_oid_tostr(line, sizeof line, id);
+  strcat(line, "\n");
+  if (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1) {
+    int err = sysfail("cannot write", lock);
+    close(fd);
+    unlink(lock);
+    return err;
+  }
+  close(fd);
+  if (rename(lock, path) != 0) {
+    int err = sysfail("cannot write", path);
+    unlink(lock);
+    return err;
+  }
+  return 0;
+}
+
 /* Moves the branch HEAD names (or HEAD itself, when detached) and the tag
  * to id.  No compare-and-swap: the run is the history's only writer. */
 static int
 move_refs(struct snap *s, const git_oid *id, const char *tag)
 {
   int error = 0, gerr;
-  git_reference *head = NULL, *ref = NULL;
-  const char *target = "HEAD";
+  git_reference *head = NULL;
   char name[512];
 
-  if ((gerr = git_reference_lookup(&head, s->repo, "HEAD")) < 0) {
-    error = gitfail(gerr, "cannot read", "HEAD");
-    goto done;
-  }
-  if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC)
-    target = git_reference_symbolic_target(head);
-  if ((gerr = git_reference_create(&ref, s->repo, target, id, 1, NULL)) < 0) {
-    error = gitfail(gerr, "cannot move", target);
-    goto done;
-  }
-  git_reference_free(ref);
-  ref = NULL;
-  if (tag) {
-    if (snprintf(name, sizeof name, "refs/tags/%s", tag) >= (int)sizeof name) {
-      error = mlab_fail(MLAB_EINVAL, "snapshot: tag too long: %s", tag);
-      goto done;
-    }
-    if ((gerr = git_reference_create(&ref, s->repo, name, id, 1, NULL)) < 0)
-      error = gitfail(gerr, "cannot tag", tag);
-  }
-
-done:
-  git_reference_free(ref);
+  if ((gerr = git_reference_lookup(&head, s->repo, "HEAD")) < 0)
+    return gitfail(gerr, "cannot read", "HEAD");
+  snprintf(name, sizeof name, "%s",
+           git_reference_type(head) == GIT_REFERENCE_SYMBOLIC
+               ? git_reference_symbolic_target(head)
+               : "HEAD");
   git_reference_free(head);
-  return error;
+  if ((error = write_ref(s, name, id)) || !tag)
+    return error;
+  if (snprintf(name, sizeof name, "refs/tags/%s", tag) >= (int)sizeof name)
+    return mlab_fail(MLAB_EINVAL, "snapshot: tag too long: %s", tag);
+  return write_ref(s, name, id);
 }
 
 int
