@@ -30,6 +30,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <git2.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -436,6 +437,119 @@ first_commit_row(int nfiles, int rounds)
   fflush(stdout);
 }
 
+#ifdef SNAP_COMMIT_NOSYNC
+/* ---- how to flush: the options, on the same write steps ---- */
+
+enum flush { F_SYNCFS, F_TRACE, F_EACH, F_NONE, F_NOTAG, NFLUSH };
+static const char *const flush_name[NFLUSH] = {
+    "syncfs (chosen)", "fdatasync of the trace only (unsafe)",
+    "fsync of each new file + dirs (git's way)", "no flush (floor)",
+    "syncfs, no step tag"};
+
+static void
+fsync_path(const char *p)
+{
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+/* The files a write step of one file creates: its blob, the two trees
+ * above it, the commit (each in a fan-out directory), the branch and the
+ * tag, and the trace line: what libgit2 fsynced one by one. */
+static void
+fsync_each(struct side *sd, const char *rel, const char *tag)
+{
+  git_repository *repo = NULL;
+  git_commit *c = NULL;
+  git_tree *t = NULL, *sub = NULL;
+  char dir[32], p[2200], hex[GIT_OID_HEXSZ + 1];
+  const git_oid *ids[4];
+  if (git_repository_open_bare(&repo, sd->gd) < 0 ||
+      git_revparse_single((git_object **)&c, repo, "HEAD") < 0 ||
+      git_commit_tree(&t, c) < 0)
+    die("fsync_each");
+  memcpy(dir, rel, 4);
+  dir[4] = '\0';
+  const git_tree_entry *e = git_tree_entry_byname(t, dir);
+  if (!e || git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
+    die("fsync_each tree");
+  ids[0] = git_commit_id(c);
+  ids[1] = git_tree_id(t);
+  ids[2] = git_tree_id(sub);
+  ids[3] = git_tree_entry_id(git_tree_entry_byname(sub, rel + 5));
+  for (int i = 0; i < 4; i++) {
+    git_oid_tostr(hex, sizeof hex, ids[i]);
+    xsnprintf(p, sizeof p, "%s/objects/%.2s/%s", sd->gd, hex, hex + 2);
+    fsync_path(p);
+    xsnprintf(p, sizeof p, "%s/objects/%.2s", sd->gd, hex);
+    fsync_path(p);
+  }
+  xsnprintf(p, sizeof p, "%s/refs/heads/master", sd->gd);
+  fsync_path(p);
+  xsnprintf(p, sizeof p, "%s/refs/heads", sd->gd);
+  fsync_path(p);
+  xsnprintf(p, sizeof p, "%s/refs/tags/%s", sd->gd, tag);
+  fsync_path(p);
+  xsnprintf(p, sizeof p, "%s/refs/tags", sd->gd);
+  fsync_path(p);
+  int fd = open(sd->trace, O_WRONLY | O_CLOEXEC);
+  fdatasync(fd);
+  close(fd);
+  git_tree_free(sub);
+  git_tree_free(t);
+  git_commit_free(c);
+  git_repository_free(repo);
+}
+
+static void
+flush_options(int rounds)
+{
+  struct side sd[NFLUSH];
+  static char relbuf[1][64];
+  const char *rels[1];
+  char tag[32];
+  for (int f = 0; f < NFLUSH; f++) {
+    char name[32];
+    xsnprintf(name, sizeof name, "flush%d", f);
+    side_open(&sd[f], OURS_PATHS, name, 1000, NULL);
+  }
+  for (int r = 0; r < rounds; r++) {
+    for (int f = 0; f < NFLUSH; f++) {
+      struct snap_commit_opts o = {rels, 1, SNAP_COMMIT_NOSYNC};
+      const char *extra[] = {sd[f].trace, NULL};
+      change(sd[f].ws, 1000, 1, r, rels, relbuf);
+      xsnprintf(tag, sizeof tag, "step-%d", sd[f].step++);
+      double t = now_ms();
+      if (snap_commit_ex(sd[f].s, f == F_NOTAG ? NULL : tag, "m", &o, NULL) ||
+          fsu_append_nosync(sd[f].trace, TRACE_LINE, sizeof TRACE_LINE - 1))
+        die("commit");
+      if (f == F_SYNCFS || f == F_NOTAG) {
+        if (snap_sync(sd[f].s, extra) != 0)
+          die("sync");
+      } else if (f == F_TRACE) {
+        int fd = open(sd[f].trace, O_WRONLY | O_CLOEXEC);
+        fdatasync(fd);
+        close(fd);
+      } else if (f == F_EACH) {
+        fsync_each(&sd[f], rels[0], tag);
+      }
+      sd[f].t[r] = now_ms() - t;
+    }
+  }
+  printf("\nflush options, 1,000 files, write step, ms (same rounds)\n");
+  for (int f = 0; f < NFLUSH; f++) {
+    printf("  %-44s %7.2f %7.2f  ratio to syncfs %5.2fx\n", flush_name[f],
+           pct(sd[f].t, rounds, 50), pct(sd[f].t, rounds, 90),
+           median_ratio(sd[f].t, sd[F_SYNCFS].t, rounds));
+    side_close(&sd[f]);
+  }
+  fflush(stdout);
+}
+#endif
+
 /* --steps N: N steps of ours only, one file changed each (for strace). */
 static void
 steps_only(int n)
@@ -495,6 +609,9 @@ main(int argc, char **argv)
   printf("%-34s %-8s %7.2f   (200 MB file / without it, execute)\n", "",
          "ratio", with_big / plain);
   first_commit_row(1000, quick ? 2 : 5);
+#ifdef SNAP_COMMIT_NOSYNC
+  flush_options(R);
+#endif
   fclose(py_in);
   fclose(py_out);
   wait(NULL);

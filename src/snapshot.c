@@ -923,6 +923,7 @@ write_pack(struct snap *s)
     goto done;
   }
   w->fd = -1;
+  w->crc = crc32(0, NULL, 0);
   if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK) {
     error = nomem();
     goto done;
