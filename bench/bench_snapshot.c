@@ -321,6 +321,7 @@ side_open(struct side *sd, enum kind kind, const char *name, int nfiles,
   xsnprintf(sd->gd, sizeof sd->gd, "%s/%s.git", base, name);
   xsnprintf(sd->trace, sizeof sd->trace, "%s/%s.trace", base, name);
   make_ws(sd->ws, nfiles, big);
+  sync(); /* the first commit flushes its objects, not a fresh work tree */
   if (kind == COPYTREE)
     return 0;
   if (kind == GIT_CLI) {
@@ -369,8 +370,8 @@ change(const char *ws, int nfiles, int nchange, int r, const char **rels,
 }
 
 static void
-row(const char *label, int nfiles, int nchange, int with_paths,
-    const char *big, int rounds, double *walk_median)
+row(const char *label, int nfiles, int nchange, int with_paths, const char *big,
+    int rounds, double *walk_median)
 {
   struct side walk, paths, cli, copy;
   static char relbuf[128][64];
@@ -387,17 +388,22 @@ row(const char *label, int nfiles, int nchange, int with_paths,
     change(cli.ws, nfiles, nchange, r, rels, relbuf);
     if (with_paths)
       change(paths.ws, nfiles, nchange, r, rels, relbuf);
+    /* sync() before each: none pays for what another left dirty. */
+    sync();
     t = now_ms();
     ours_step(&walk, NULL, 0);
     walk.t[r] = now_ms() - t;
     if (with_paths) {
+      sync();
       t = now_ms();
       ours_step(&paths, rels, (size_t)nchange);
       paths.t[r] = now_ms() - t;
     }
+    sync();
     t = now_ms();
     git_cli(cli.gd, cli.ws);
     cli.t[r] = now_ms() - t;
+    sync();
     copy.t[r] = py_copytree(walk.ws);
   }
   printf("%-34s %-8s %7.2f %7.2f %8.2fx %9.1fx\n", label, "execute",
@@ -426,6 +432,7 @@ first_commit_row(int nfiles, int rounds)
   for (int r = 0; r < rounds; r++) {
     t_ours[r] = side_open(&ours, OURS_WALK, "first-ours", nfiles, NULL);
     t_cli[r] = side_open(&cli, GIT_CLI, "first-cli", nfiles, NULL);
+    sync();
     t_copy[r] = py_copytree(cli.ws);
     side_close(&ours);
     side_close(&cli);
@@ -522,6 +529,7 @@ flush_options(int rounds)
       const char *extra[] = {sd[f].trace, NULL};
       change(sd[f].ws, 1000, 1, r, rels, relbuf);
       xsnprintf(tag, sizeof tag, "step-%d", sd[f].step++);
+      sync();
       double t = now_ms();
       if (snap_commit_ex(sd[f].s, f == F_NOTAG ? NULL : tag, "m", &o, NULL) ||
           fsu_append_nosync(sd[f].trace, TRACE_LINE, sizeof TRACE_LINE - 1))

@@ -220,18 +220,13 @@ lsnap_restore(lua_State *L)
   return lh_result(L, snap_restore(*s, luaL_checkstring(L, 2)));
 }
 
-static const luaL_Reg snap_methods[] = {{"frozen", lsnap_frozen},
-                                        {"commit", lsnap_commit},
-                                        {"sync", lsnap_sync},
-                                        {"repair", lsnap_repair},
-                                        {"has", lsnap_has},
-                                        {"resolve", lsnap_resolve},
-                                        {"tree", lsnap_tree},
-                                        {"diff", lsnap_diff},
-                                        {"changes", lsnap_changes},
-                                        {"checkout", lsnap_checkout},
-                                        {"restore", lsnap_restore},
-                                        {NULL, NULL}};
+static const luaL_Reg snap_methods[] = {
+    {"frozen", lsnap_frozen},   {"commit", lsnap_commit},
+    {"sync", lsnap_sync},       {"repair", lsnap_repair},
+    {"has", lsnap_has},         {"resolve", lsnap_resolve},
+    {"tree", lsnap_tree},       {"diff", lsnap_diff},
+    {"changes", lsnap_changes}, {"checkout", lsnap_checkout},
+    {"restore", lsnap_restore}, {NULL, NULL}};
 
 static const luaL_Reg snap_funcs[] = {{"open", lsnap_open}, {NULL, NULL}};
 

@@ -61,8 +61,8 @@ struct node {
   char *name;
   struct node **kids;
   size_t nkids, cap;
-  git_oid oid;   /* the blob's; a directory's tree id when !dirty */
-  uint32_t mode; /* git's: MODE_TREE, MODE_BLOB, MODE_EXEC, MODE_LINK */
+  git_oid oid;          /* the blob's; a directory's tree id when !dirty */
+  uint32_t mode;        /* git's: MODE_TREE, MODE_BLOB, MODE_EXEC, MODE_LINK */
   unsigned stat_ok : 1; /* the stat data below describe oid's content */
   unsigned dirty : 1;   /* a directory whose tree id must be recomputed */
   int64_t mtime, ctime; /* ns */
@@ -85,12 +85,12 @@ struct snap {
   int wdfd;  /* the work tree */
   int gitfd; /* the git directory, for syncfs */
   char *workdir, *objdir;
-  size_t max_bytes; /* 0: no limit */
-  char **frozen;    /* NULL-terminated copies of the patterns, or NULL */
-  struct node *root; /* HEAD's tree with stat data, or NULL: not loaded */
-  git_oid head;      /* the commit root describes (when born) */
-  int born;          /* root was loaded from a commit */
-  int committed;     /* a commit was made through this handle */
+  size_t max_bytes;   /* 0: no limit */
+  char **frozen;      /* NULL-terminated copies of the patterns, or NULL */
+  struct node *root;  /* HEAD's tree with stat data, or NULL: not loaded */
+  git_oid head;       /* the commit root describes (when born) */
+  int born;           /* root was loaded from a commit */
+  int committed;      /* a commit was made through this handle */
   struct timespec t0; /* coarse clock when the snapshot began */
   struct pobj *pend;  /* new objects of the commit in progress */
   size_t npend, cappend, pend_bytes;
@@ -153,8 +153,8 @@ struct sha1 {
 static void
 sha1_init(struct sha1 *c)
 {
-  static const uint32_t h0[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE,
-                                 0x10325476, 0xC3D2E1F0};
+  static const uint32_t h0[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
+                                 0xC3D2E1F0};
   memcpy(c->h, h0, sizeof h0);
   c->len = 0;
   c->n = 0;
@@ -929,6 +929,8 @@ write_pack(struct snap *s)
     goto done;
   }
   zinit = 1;
+  snprintf(ptmp, sizeof ptmp, "%s/pack", s->objdir);
+  mkdir(ptmp, 0755); /* git init makes it; a copied history may lack it */
   snprintf(ptmp, sizeof ptmp, "%s/pack/tmp_pack_XXXXXX", s->objdir);
   if ((w->fd = mkstemp(ptmp)) < 0) {
     ptmp[0] = '\0';
@@ -1418,7 +1420,7 @@ sync_entry(struct snap *s, int dfd, size_t plen, const char *name,
   }
   if (error)
     goto done;
-  mode = S_ISLNK(st.st_mode)       ? MODE_LINK
+  mode = S_ISLNK(st.st_mode)      ? MODE_LINK
          : (st.st_mode & S_IXUSR) ? MODE_EXEC
                                   : MODE_BLOB;
   if (old && git_oid_equal(&old->oid, &id)) {
@@ -1457,7 +1459,7 @@ struct names {
   struct name {
     size_t off;
     unsigned char type;
-  } *e;
+  } * e;
   size_t n, ncap;
 };
 
@@ -1609,8 +1611,8 @@ norm_path(const char *path, char *out, size_t cap)
  * bytes) up to date; *walk is set when only a walk of everything can
  * tell. */
 static int
-apply_path(struct snap *s, struct node *dir, int dfd, size_t plen,
-           char *rest, int *walk, int *changed)
+apply_path(struct snap *s, struct node *dir, int dfd, size_t plen, char *rest,
+           int *walk, int *changed)
 {
   int error = 0, found, ch = 0, fd, leaf;
   char *slash = strchr(rest, '/');
@@ -1810,16 +1812,16 @@ make_commit(struct snap *s, const char *message, git_oid *id)
 
   localtime_r(&now, &tm);
   off = tm.tm_gmtoff / 60;
-  snprintf(sig, sizeof sig, "%s <%s> %lld %c%02ld%02ld", SNAP_NAME,
-           SNAP_EMAIL, (long long)now, off < 0 ? '-' : '+', labs(off) / 60,
-           labs(off) % 60);
+  snprintf(sig, sizeof sig, "%s <%s> %lld %c%02ld%02ld", SNAP_NAME, SNAP_EMAIL,
+           (long long)now, off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
   git_oid_tostr(tree, sizeof tree, &s->root->oid);
   git_oid_tostr(parent, sizeof parent, &s->head);
   cap = strlen(message) + 2 * sizeof sig + 3 * sizeof tree + 64;
   if (!(buf = malloc(cap)))
     return nomem();
-  len = (size_t)snprintf((char *)buf, cap, "tree %s\n%s%s%sauthor %s\ncommitter %s\n\n%s",
-                         tree, s->born ? "parent " : "", s->born ? parent : "",
+  len = (size_t)snprintf((char *)buf, cap,
+                         "tree %s\n%s%s%sauthor %s\ncommitter %s\n\n%s", tree,
+                         s->born ? "parent " : "", s->born ? parent : "",
                          s->born ? "\n" : "", sig, sig, message);
   git_odb_hash(id, buf, len, GIT_OBJECT_COMMIT);
   return add_object(s, GIT_OBJECT_COMMIT, id, buf, len);
@@ -2069,8 +2071,8 @@ repair_packs(struct snap *s, int *removed)
     const char *dot = strrchr(e->d_name, '.');
     if (!dot || (strcmp(dot, ".idx") && strcmp(dot, ".pack")))
       continue;
-    snprintf(b, sizeof b, "%s/%.*s.%s", dir, (int)(dot - e->d_name),
-             e->d_name, strcmp(dot, ".idx") ? "idx" : "pack");
+    snprintf(b, sizeof b, "%s/%.*s.%s", dir, (int)(dot - e->d_name), e->d_name,
+             strcmp(dot, ".idx") ? "idx" : "pack");
     if (!strcmp(dot, ".pack")) {
       if (access(b, F_OK) != 0 && unlink(a) == 0) /* no index: unreadable */
         (*removed)++;

@@ -5,10 +5,10 @@
 #include "snapshot.h"
 
 #include <check.h>
-#include <lauxlib.h>
-#include <lualib.h>
 #include <dirent.h>
 #include <ftw.h>
+#include <lauxlib.h>
+#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,7 +511,6 @@ START_TEST(test_snap_open_missing_workspace_is_not_found)
 }
 END_TEST
 
-
 /* ---- commits told which paths changed ---- */
 
 static void
@@ -699,8 +698,7 @@ START_TEST(test_snap_has_wants_a_full_id)
 {
   commit("step-1");
   ck_assert_int_eq(snap_has(S, "abc"), MLAB_EINVAL);
-  ck_assert_int_eq(snap_has(S, "0123456789012345678901234567890123456789"),
-                   0);
+  ck_assert_int_eq(snap_has(S, "0123456789012345678901234567890123456789"), 0);
 }
 END_TEST
 

@@ -142,9 +142,8 @@ write_bytes(const char *rel, size_t n, char fill)
 static void
 pick(char *out, size_t n)
 {
-  static const char *const dirs[] = {"",       "a/",       "a/b/",
-                                     "a/b/c/", "d/",       "frozen/",
-                                     "e/",     "a/b.d/"};
+  static const char *const dirs[] = {"",   "a/",      "a/b/", "a/b/c/",
+                                     "d/", "frozen/", "e/",   "a/b.d/"};
   static const char *const names[] = {"x.txt", "y.py", "z",     "w.dat",
                                       "b",     "b.d",  "v.txt", "run.sh"};
   snprintf(out, n, "%s%s", dirs[rnd(8)], names[rnd(8)]);
@@ -216,8 +215,7 @@ random_change(void)
     mkparents(a);
     if (lstat(absp(a), &st) == 0)
       rm_rf(absp(a));
-    ck_assert_int_eq(symlink(rnd(2) ? "x.txt" : "../nowhere/else", absp(a)),
-                     0);
+    ck_assert_int_eq(symlink(rnd(2) ? "x.txt" : "../nowhere/else", absp(a)), 0);
     touch_path(a);
     break;
   case 6: /* emptied */
@@ -288,9 +286,8 @@ expected_tree(const char *prev, char out[SNAP_OID_HEX])
     ls = run(cmd);
     for (char *line = strtok(ls, "\n"); line; line = strtok(NULL, "\n")) {
       char mode[16], type[16], oid[48], path[400];
-      ck_assert_int_eq(sscanf(line, "%15s %15s %47s %399[^\n]", mode, type,
-                              oid, path),
-                       4);
+      ck_assert_int_eq(
+          sscanf(line, "%15s %15s %47s %399[^\n]", mode, type, oid, path), 4);
       if (!frozen(path))
         continue;
       snprintf(cmd, sizeof cmd,
@@ -314,10 +311,11 @@ expected_tree(const char *prev, char out[SNAP_OID_HEX])
       if (recorded)
         continue; /* held above */
     }
-    snprintf(cmd, sizeof cmd,
-             "%s git ls-tree --full-tree %s -- '%s' | awk '{print $1 \",\" $3}'",
-             cli_env, prev[0] ? prev : "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-             path);
+    snprintf(
+        cmd, sizeof cmd,
+        "%s git ls-tree --full-tree %s -- '%s' | awk '{print $1 \",\" $3}'",
+        cli_env, prev[0] ? prev : "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        path);
     char *had = run(cmd);
     char *nl = strchr(had, '\n');
     if (nl)
@@ -329,8 +327,9 @@ expected_tree(const char *prev, char out[SNAP_OID_HEX])
                "%s git update-index --add --replace --cacheinfo %s,'%s'",
                cli_env, had, path);
     else
-      snprintf(cmd, sizeof cmd, "%s git rm -q -f --cached --ignore-unmatch -- '%s'",
-               cli_env, path);
+      snprintf(cmd, sizeof cmd,
+               "%s git rm -q -f --cached --ignore-unmatch -- '%s'", cli_env,
+               path);
     free(had);
     free(run(cmd));
   }
@@ -397,10 +396,12 @@ ck_same_trees(int step, char prev[SNAP_OID_HEX])
   ck_assert_int_eq(snap_tree(W, "HEAD", tw), 0);
   ck_assert_int_eq(snap_tree(P, "HEAD", tp), 0);
   expected_tree(prev, want);
-  ck_assert_msg(!strcmp(tw, want), "step %d: walk tree %s, git says %s (seed "
-                "%llu)", step, tw, want, rng);
-  ck_assert_msg(!strcmp(tp, want), "step %d: paths tree %s, git says %s",
-                step, tp, want);
+  ck_assert_msg(!strcmp(tw, want),
+                "step %d: walk tree %s, git says %s (seed "
+                "%llu)",
+                step, tw, want, rng);
+  ck_assert_msg(!strcmp(tp, want), "step %d: paths tree %s, git says %s", step,
+                tp, want);
   strcpy(prev, want);
 }
 
@@ -423,8 +424,8 @@ random_run(unsigned long long seed, int steps)
     ck_same_trees(step, prev);
     /* Right after a snapshot, in the same clock tick: same size, other
      * bytes.  The next snapshot must see it. */
-    if (rnd(3) == 0 && pick_existing(a, sizeof a) &&
-        lstat(absp(a), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    if (rnd(3) == 0 && pick_existing(a, sizeof a) && lstat(absp(a), &st) == 0 &&
+        S_ISREG(st.st_mode) && st.st_size > 0)
       write_bytes(a, (size_t)st.st_size, 'A' + (char)rnd(20));
   }
 }
