@@ -632,7 +632,16 @@ function H:call(name, args)
   if e.agent_run then
     revive = function(rec) skip_calls(self, rec); return rec.observation end
   end
-  local r = self.steps:take(name, args, fn, revive, e.agent_run ~= nil)
+  -- What the step may change: the entry's paths ({} when it changes
+  -- nothing), or nil (a script ran, an agent's action: walk it all).
+  local paths = {}
+  if e.agent_run or e.changes == "any" then
+    paths = nil
+  elseif e.changes then
+    paths = e.changes(args)
+  end
+  local r = self.steps:take(name, args, fn, { revive = revive, agent_code = e.agent_run ~= nil,
+    paths = paths })
   if name == "Final Answer" and r.value then
     self.run.final_answer = args.final_answer
     self.steps:finish_answer()
@@ -642,7 +651,7 @@ end
 
 -- Bad input as a step of its own: the agent is told, the trace shows it.
 function H:refuse(name, input, msg)
-  return self.steps:take(name, input, function() return nil, msg, "invalid" end)
+  return self.steps:take(name, input, function() return nil, msg, "invalid" end, { paths = {} })
 end
 
 -- An agent-defined action: its run(ctx, args) is agent code; the calls it

@@ -4,7 +4,7 @@
 --
 -- Builds the `host` table llm.new() asks for from mlab.host (budgets,
 -- durable appends, environment) and mlab.http (HTTP, sleep, clock), writes
--- every call to RUN/llm.jsonl (fsync'd before the agent sees the reply),
+-- every call to RUN/llm.jsonl (through rundir; flushed with the step),
 -- and keeps the run's model totals in run.manifest.llm_usage.
 --
 -- What it reads from and writes to the run table (run.lua's):

@@ -312,11 +312,14 @@ function M.resume(opts)
   m.confinement, m.unconfined = conf, run.unconfined
   clear_locks(rd.paths.git)
   open_history(run)
+  -- After a power loss the last step's trace line may be on disk while
+  -- objects it names are not (its flush had not finished): repair drops
+  -- torn objects and refs, and a step counts only if its commit is whole.
+  assert(run.snap:repair())
   local steps = rd:steps()
-  -- The last step counts only if its commit made it to history.
-  while #steps > 0 and not run.snap:resolve("step-" .. #steps) do steps[#steps] = nil end
+  while #steps > 0 and not run.snap:has(steps[#steps].commit) do steps[#steps] = nil end
   local n = #steps
-  local ok, rerr = run.snap:restore("step-" .. n)
+  local ok, rerr = run.snap:restore(n > 0 and steps[n].commit or "step-0")
   if not ok then return nil, "cannot restore step " .. n .. ": " .. rerr end
   run.start_files = m.start_files or {}
   -- Only whole step lines stay; the end line of the last attempt goes.

@@ -16,7 +16,8 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rd:status([m])                        -- m.status, or "killed" when the host
                                         -- that wrote "running" is gone
   rd:steps()                            -- steps 1..N, end event | nil
-  rd:append_step(rec) / rd:append_end(ev)   -- one line each, durable
+  rd:append_step(rec) / rd:append_end(ev)   -- one line each; a step's line and
+                                        -- model calls are flushed by the step
   rd:keep_steps(steps)                  -- the trace becomes exactly these
   rd:calls() / rd:append_call(rec) / rd:keep_calls(calls)
   rundir.recording(source, runs_dir)   -- a replay's records, and their path
@@ -85,8 +86,8 @@ local function read_lines(path)
   return out
 end
 
-local function append_line(path, v)
-  return host.append(path, json.encode(v) .. "\n")
+local function append_line(path, v, sync)
+  return host.append(path, json.encode(v) .. "\n", sync)
 end
 
 local function write_lines(path, list)
@@ -132,7 +133,9 @@ function Rundir:steps()
   return steps, ended
 end
 
-function Rundir:append_step(rec) return append_line(self.paths.trace, rec) end
+-- A step's line is not flushed here: the step ends with one flush of the
+-- run's filesystem (step.lua, snap:sync) covering its commit and this line.
+function Rundir:append_step(rec) return append_line(self.paths.trace, rec, false) end
 function Rundir:append_end(ev)
   ev.event = "end"
   return append_line(self.paths.trace, ev)
@@ -143,7 +146,7 @@ function Rundir:keep_steps(steps) return write_lines(self.paths.trace, steps) en
 -- requests byte for byte.
 function Rundir:calls() return read_lines(self.paths.llm) end
 function Rundir:append_call(rec)
-  return host.append(self.paths.llm, json.canonical(rec) .. "\n")
+  return host.append(self.paths.llm, json.canonical(rec) .. "\n", false)
 end
 function Rundir:keep_calls(calls)
   local lines = {}

@@ -286,13 +286,17 @@ lhost_write_atomic(lua_State *L)
   return lh_result(L, fsu_write_atomic(path, data, len));
 }
 
+/* host.append(path, data [, sync]): sync defaults to true; false leaves
+ * the flush to the caller (a step ends with one snap:sync). */
 static int
 lhost_append(lua_State *L)
 {
   size_t len;
   const char *path = luaL_checkstring(L, 1);
   const char *data = luaL_checklstring(L, 2, &len);
-  return lh_result(L, fsu_append(path, data, len));
+  int sync = lua_isnoneornil(L, 3) || lua_toboolean(L, 3);
+  return lh_result(L, sync ? fsu_append(path, data, len)
+                           : fsu_append_nosync(path, data, len));
 }
 
 static int
