@@ -25,8 +25,11 @@ strings_field(lua_State *L, int t, const char *key, const char **out, int max)
     int len = (int)luaL_len(L, -1);
     luaL_argcheck(L, len < max, 1, "too many strings");
     for (int i = 1; i <= len; i++) {
-      lua_rawgeti(L, -1, i);
-      out[n++] = luaL_checkstring(L, -1);
+      /* Strings only: a number converted here would live on the stack
+       * alone and be collected once popped. */
+      if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+        luaL_argerror(L, 1, lua_pushfstring(L, "%s must hold strings", key));
+      out[n++] = lua_tostring(L, -1);
       /* The strings stay reachable from the table argument. */
       lua_pop(L, 1);
     }
@@ -83,10 +86,12 @@ lexec_run(lua_State *L)
   if (lh_run(L)->hooked)
     o.cancel = lh_signal_flag();
 
+  struct lh_box *box = lh_box(L, free); /* pushing may raise */
   struct exec_result r;
   int error = exec_run(&r, &o);
   if (error)
     return lh_failerr(L, error);
+  box->p = r.output;
   lua_createtable(L, 0, 9);
   lua_pushinteger(L, r.status);
   lua_setfield(L, -2, "status");
@@ -106,7 +111,7 @@ lexec_run(lua_State *L)
   lua_setfield(L, -2, "total");
   lua_pushnumber(L, r.duration_s);
   lua_setfield(L, -2, "duration");
-  exec_result_free(&r);
+  lh_box_release(box); /* r.output */
   return 1;
 }
 
