@@ -48,6 +48,17 @@ num_field(lua_State *L, int t, const char *key, double dflt)
   return v;
 }
 
+/* A count for a size_t or int field: >= 0 (else an argument error), at
+ * most max (converting a larger double is undefined behaviour). */
+static double
+count_field(lua_State *L, int t, const char *key, double max)
+{
+  double v = num_field(L, t, key, 0);
+  if (!(v >= 0))
+    luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a number >= 0", key));
+  return v < max ? v : max;
+}
+
 static int
 lexec_run(lua_State *L)
 {
@@ -65,9 +76,9 @@ lexec_run(lua_State *L)
   o.cwd = luaL_checkstring(L, -1);
   lua_pop(L, 1);
   o.timeout_s = num_field(L, 1, "timeout", 0);
-  o.mem_bytes = (size_t)(num_field(L, 1, "mem_mb", 0) * 1024 * 1024);
-  o.max_procs = (int)num_field(L, 1, "procs", 0);
-  o.out_cap = (size_t)num_field(L, 1, "out_cap", 0);
+  o.mem_bytes = (size_t)(count_field(L, 1, "mem_mb", 1e12) * 1024 * 1024);
+  o.max_procs = (int)count_field(L, 1, "procs", 1e9);
+  o.out_cap = (size_t)count_field(L, 1, "out_cap", 1e15);
   lua_getfield(L, 1, "sandbox");
   o.sandbox = lua_toboolean(L, -1);
   lua_pop(L, 1);

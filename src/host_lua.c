@@ -28,7 +28,8 @@ opt_field(lua_State *L, const char *key, double dflt)
   lua_getfield(L, 1, key);
   double v = luaL_optnumber(L, -1, dflt);
   lua_pop(L, 1);
-  return v;
+  /* In range for the long and size_t it becomes (else undefined). */
+  return v >= 0 ? (v < 1e12 ? v : 1e12) : 0;
 }
 
 static int

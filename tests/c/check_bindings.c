@@ -47,15 +47,6 @@ setup(void)
   ck_assert_int_eq(mkdir(path, 0700), 0);
   snprintf(path, sizeof path, "%s/ws/big.txt", dir);
   write_file(path, BIG);
-  snprintf(path, sizeof path, "%s/many", dir);
-  ck_assert_int_eq(mkdir(path, 0700), 0);
-  for (int i = 0; i < 3000; i++) {
-    snprintf(path, sizeof path, "%s/many/a-rather-long-file-name-%05d", dir, i);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fclose(f);
-  }
-
   memset(&run, 0, sizeof run);
   snprintf(run.root, sizeof run.root, "%s", MLAB_ROOT);
   L = lh_new(&run);
@@ -72,6 +63,23 @@ teardown(void)
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0)
     fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* DIR/many: 600 names of 200 bytes (120 KB as Lua strings). */
+static void
+make_many(void)
+{
+  char path[1024], name[201];
+  memset(name, 'n', 200);
+  name[200] = '\0';
+  snprintf(path, sizeof path, "%s/many", dir);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  for (int i = 0; i < 600; i++) {
+    snprintf(path, sizeof path, "%s/many/%04d%s", dir, i, name + 4);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+  }
 }
 
 static size_t
@@ -147,6 +155,7 @@ END_TEST
 
 START_TEST(test_bindings_ws_list_frees_on_errmem)
 {
+  make_many();
   errmem_calls("local ws = require('mlab.ws').open(DIR, DIR .. '/undo') "
                "return function() return ws:list('many') end",
                32 * 1024);
@@ -163,6 +172,7 @@ END_TEST
 
 START_TEST(test_bindings_host_list_dir_closes_on_errmem)
 {
+  make_many();
   errmem_calls("local host = require('mlab.host') "
                "return function() return host.list_dir(DIR .. '/many') end",
                32 * 1024);
@@ -221,6 +231,40 @@ START_TEST(test_bindings_exec_refuses_numbers_in_argv)
 }
 END_TEST
 
+/* Counts from a task file or the command line become size_t and int in
+ * C: a negative count is refused and a huge one capped (converting an
+ * out-of-range double is undefined behaviour). */
+START_TEST(test_bindings_exec_counts_in_range)
+{
+  ck_assert_msg(
+      luaL_dostring(L, "local exec = require('mlab.exec') "
+                       "local r = assert(exec.run{ argv = {'/bin/true'}, "
+                       "cwd = DIR, mem_mb = 1e30, procs = 1e30 }) "
+                       "assert(r.status == 0) "
+                       "local ok, err = pcall(exec.run, { argv = "
+                       "{'/bin/true'}, cwd = DIR, mem_mb = -1 }) "
+                       "assert(not ok and err:find('mem_mb'), err)") == LUA_OK,
+      "%s", lua_tostring(L, -1));
+}
+END_TEST
+
+START_TEST(test_bindings_budget_set_in_range)
+{
+  ck_assert_msg(
+      luaL_dostring(L,
+                    "local host = require('mlab.host') "
+                    "host.budget_set{ steps = 1e30, tokens = 1e30, "
+                    "mem_mb = 1e30, time = 1e30 } "
+                    "local b = host.budget() "
+                    "assert(b.max_steps >= 1e9 and b.max_tokens >= 1e9 "
+                    "  and b.max_mem_mb >= 1e9, b.max_mem_mb) "
+                    "host.budget_set{ steps = -5, mem_mb = -1 } "
+                    "b = host.budget() "
+                    "assert(b.max_steps == 0 and b.max_mem_mb == 0)") == LUA_OK,
+      "%s", lua_tostring(L, -1));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -236,6 +280,8 @@ main(void)
   tcase_add_test(tc, test_bindings_snap_diff_frees_on_errmem);
   tcase_add_test(tc, test_bindings_call_agent_returns_message_past_cap);
   tcase_add_test(tc, test_bindings_exec_refuses_numbers_in_argv);
+  tcase_add_test(tc, test_bindings_exec_counts_in_range);
+  tcase_add_test(tc, test_bindings_budget_set_in_range);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
