@@ -4,6 +4,8 @@ local snap_mod = require("mlab.snap")
 local json = require("json")
 local task_mod = require("task")
 local run_mod = require("run")
+local rundir = require("rundir")
+local term = require("term")
 
 local M = {}
 
@@ -144,57 +146,23 @@ local function number_opt(o, name, default)
   return n
 end
 
-local function read_manifest(dir)
-  return json.decode(host.read(dir .. "/run.json") or "")
-end
-
--- A run id, prefix, path or "last" -> its directory.
+-- A run named by the user -> its directory (rundir.find).
 local function find_run(o, name)
-  if not name then return nil, "which run? (see mlab runs)" end
-  if name:find("/") and host.stat(name .. "/run.json") then return name end
-  local dir = runs_dir(o)
-  local ids = {}
-  for _, n in ipairs(host.list_dir(dir) or {}) do
-    if host.stat(dir .. "/" .. n .. "/run.json") then ids[#ids + 1] = n end
-  end
-  if name == "last" then
-    local best, when
-    for _, n in ipairs(ids) do
-      local m = read_manifest(dir .. "/" .. n)
-      if m and (not when or (m.started or 0) > when) then best, when = n, m.started or 0 end
-    end
-    if best then return dir .. "/" .. best end
-    return nil, "no runs in " .. dir
-  end
-  local hits = {}
-  for _, n in ipairs(ids) do
-    if n == name then return dir .. "/" .. n end
-    if n:sub(1, #name) == name then hits[#hits + 1] = n end
-  end
-  if #hits == 1 then return dir .. "/" .. hits[1] end
-  if #hits > 1 then return nil, "'" .. name .. "' matches " .. #hits .. " runs: " .. table.concat(hits, ", ") end
-  return nil, "no run '" .. name .. "' in " .. dir
+  local rd, e = rundir.find(runs_dir(o), name)
+  if not rd then return nil, e end
+  return rd.dir
 end
 
+local function read_manifest(dir) return (rundir.at(dir):manifest()) end
+
+-- Step lines and the end event, in trace order.
 local function read_trace(dir)
-  local steps = {}
-  local f = io.open(dir .. "/trace.jsonl", "rb")
-  if not f then return steps end
-  for line in f:lines() do
-    local s = json.decode(line)
-    if s then steps[#steps + 1] = s end -- a torn last line is the step in flight
-  end
-  f:close()
+  local steps, ended = rundir.at(dir):steps()
+  if ended then steps[#steps + 1] = ended end
   return steps
 end
 
--- A running run whose host process is gone was killed.
-local function status_of(m)
-  if m.status == "running" and m.pid and not host.alive(math.tointeger(m.pid)) then
-    return "killed"
-  end
-  return m.status
-end
+local function status_of(m) return rundir.at(""):status(m) end
 
 local function fmt_score(v)
   if type(v) ~= "number" then return "-" end
@@ -202,7 +170,7 @@ local function fmt_score(v)
 end
 
 local function one_line(s, n)
-  s = tostring(s or ""):gsub("%s+", " ")
+  s = term.visible(tostring(s or ""):gsub("%s+", " "))
   if #s > n then s = s:sub(1, n - 3) .. "..." end
   return s
 end
@@ -276,24 +244,18 @@ function cmd.run(args)
     runs_dir = runs_dir(o), id = o.id, verbose = o.verbose or o.v, version = VERSION,
   }
   if not quiet then
-    opts.on_step = function(n, action, input, obs, e, dur, commit)
-      io.stderr:write(M.step_line({ step = n, action = action, input = input,
-        observation = obs, error = e, duration_s = dur, commit = commit }))
-    end
+    opts.on_step = function(rec) io.stderr:write(M.step_line(rec)) end
   end
-  local spec_ok, spec_err = require("llm").parse_spec(opts.llm)
-  if not spec_ok then error({ usage = spec_err }) end
   local run, serr = run_mod.start(opts)
   if not run then err(serr); return 2 end
   if not quiet then
     io.stderr:write(("run %s: %s on %s (baseline %s)\n"):format(run.id, opts.agent, run.task.name,
       fmt_score(run.manifest.baseline)))
   end
-  local status, msg = run_mod.execute(run, opts)
-  local m = run_mod.finish(run, status, msg)
+  local m = run_mod.complete(run, opts)
   out(summary(m))
   out(("dir      %s\n"):format(run.paths.dir))
-  return status == "agent_error" and 1 or 0
+  return (m.status == "agent_error" or m.status == "host_error") and 1 or 0
 end
 
 function cmd.resume(args)
@@ -306,31 +268,26 @@ function cmd.resume(args)
     max_time = o["max-time"] and number_opt(o, "max-time"),
     max_steps = o["max-steps"] and math.tointeger(number_opt(o, "max-steps")) }
   if not (o.quiet or o.q) then
-    opts.on_step = function(n, action, input, obs, e2, dur, commit)
-      io.stderr:write(M.step_line({ step = n, action = action, input = input,
-        observation = obs, error = e2, duration_s = dur, commit = commit }))
-    end
+    opts.on_step = function(rec) io.stderr:write(M.step_line(rec)) end
   end
   local run, rerr = run_mod.resume(opts)
   if not run then err(rerr); return 2 end
   local ropts = rerr
   if not (o.quiet or o.q) then
-    io.stderr:write(("resuming %s after step %d\n"):format(run.id, run.steps))
+    io.stderr:write(("resuming %s after step %d\n"):format(run.id, run.replay and #run.replay or 0))
   end
-  local status, msg = run_mod.execute(run, ropts)
-  local m = run_mod.finish(run, status, msg)
+  local m = run_mod.complete(run, ropts)
   out(summary(m))
-  return status == "agent_error" and 1 or 0
+  return (m.status == "agent_error" or m.status == "host_error") and 1 or 0
 end
 
 function cmd.runs(args)
   local o = parse(args, { ["runs-dir"] = "value" })
   if not o then error({ usage = "mlab runs [--runs-dir D]" }) end
-  local dir = runs_dir(o)
-  for _, n in ipairs(host.list_dir(dir) or {}) do
-    local m = read_manifest(dir .. "/" .. n)
+  for _, rd in ipairs(rundir.list(runs_dir(o))) do
+    local m = rd:manifest()
     if m then
-      out(("%-56s %-17s score %-8s baseline %-8s steps %s\n"):format(n, status_of(m),
+      out(("%-56s %-17s score %-8s baseline %-8s steps %s\n"):format(rd.id, rd:status(m),
         fmt_score(m.score), fmt_score(m.baseline), tostring(m.steps or "?")))
     end
   end

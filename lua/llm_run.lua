@@ -29,7 +29,7 @@ local function tally(run, line)
     elseif line.error.kind == "budget" then
       -- the run's time ran out during the call (held off by host.critical):
       -- mark it, so the run ends as budget_exhausted however the agent goes
-      host.exhaust("time")
+      host.stop("time")
     end
   end
 end
@@ -44,7 +44,7 @@ function M.new(run, spec, runs_dir)
     getenv = host.getenv, guard = host.critical,
     time_left = host.time_left,
     tokens_allow = host.tokens_allow, tokens_add = host.tokens_add,
-    step = function() return run.steps end,
+    step = function() return run.step.count end,
     read_file = function(p)
       local st = host.stat(p)
       if not st or st.type ~= "file" then return nil, "no file " .. p end
@@ -52,10 +52,7 @@ function M.new(run, spec, runs_dir)
     end,
     runs_dir = runs_dir,
     prefix = run.llm_prefix,
-    diverge = function(msg)
-      run.diverged = msg
-      host.exhaust("diverged")
-    end,
+    diverge = function(msg) run.step:halt("diverged", msg) end,
     record = function(line)
       local ok, err = host.append(path, llm.encode(line) .. "\n")
       if ok then tally(run, line) end

@@ -96,16 +96,12 @@ function M.main(args, cli)
     runs_dir = cli.runs_dir(o), id = o.id, version = cli.version,
   }
   if not quiet then
-    opts.on_step = function(n, action, input, obs, err, dur, commit)
-      io.stderr:write(cli.step_line({ step = n, action = action, input = input,
-        observation = obs, error = err, duration_s = dur, commit = commit }))
-    end
+    opts.on_step = function(rec) io.stderr:write(cli.step_line(rec)) end
   end
   local run, serr = run_mod.start(opts)
   if not run then cli.err(serr); return 2 end
   run.manifest.replay_of = m.id
-  local status, msg = run_mod.execute(run, opts)
-  local rm = run_mod.finish(run, status, msg)
+  local rm = run_mod.complete(run, opts)
   cli.out(cli.summary(rm))
   cli.out(("dir      %s\n"):format(run.paths.dir))
   local diffs, steps = M.compare(cli, dir, run.paths.dir)

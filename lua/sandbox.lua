@@ -6,13 +6,26 @@
 -- global raises, so a typo fails loudly instead of yielding nil.  require
 -- finds modules only in stdlib/ and agents/ (and the agent's own folder),
 -- loaded as text into the same sandbox.
+--
+-- setmetatable refuses a __gc field: finalizers run when the collector
+-- decides, which may be while the host records a step with the budget
+-- lifted, or after the run; an agent's code must not run there.  (Lua only
+-- marks an object for finalization if __gc is present when setmetatable is
+-- called, so adding it to the metatable later does nothing.)
 local M = {}
 
 local SAFE = {
   "assert", "error", "ipairs", "pairs", "next", "select", "tonumber",
-  "tostring", "type", "pcall", "xpcall", "setmetatable", "getmetatable",
+  "tostring", "type", "pcall", "xpcall", "getmetatable",
   "rawequal", "rawlen", "rawget", "rawset",
 }
+
+local function safe_setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("setmetatable: __gc (finalizers) is not available to agents", 2)
+  end
+  return setmetatable(t, mt)
+end
 
 local function copy(t, skip)
   local c = {}
@@ -52,6 +65,7 @@ end
 function M.new(opts)
   local env = {}
   for _, k in ipairs(SAFE) do env[k] = _G[k] end
+  env.setmetatable = safe_setmetatable
   env.string = copy(string, { dump = true })
   env.table = copy(table)
   env.math = copy(math)

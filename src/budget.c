@@ -95,6 +95,10 @@ budget_tokens_allow(const struct budget *b, long n)
 void
 budget_tokens_add(struct budget *b, long n)
 {
+  /* Usage comes from a model server: a negative or huge count must not
+   * wrap the counter and unlock the budget. */
+  if (n <= 0)
+    return;
   b->tokens = sat_add(b->tokens, n);
 }
 

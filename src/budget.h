@@ -1,9 +1,11 @@
 /* budget.h - the limits the host enforces on a run, and what is spent.
  *
  * Plain counters, no Lua: luahost.c holds one per run and reaches it from
- * hooks and bindings (lh_budget()).  Time is monotonic.  Once any budget is
- * spent, `exhausted` stays set and `kind` names it ("steps", "time",
- * "tokens", "memory").
+ * hooks and bindings (lh_budget()).  Time is monotonic.  Once the run must
+ * stop, `exhausted` stays set and `kind` says why: a budget ("steps",
+ * "time", "tokens", "memory") or another end that agent code must not
+ * outlive ("killed" by a signal, "diverged" from a recording on resume or
+ * replay, "host" when the record could not be written).
  */
 #ifndef MLAB_BUDGET_H
 #define MLAB_BUDGET_H
@@ -46,14 +48,15 @@ int budget_take_step(struct budget *b);
  * counted; exhausted is NOT set, the caller decides). */
 int budget_tokens_allow(const struct budget *b, long n);
 
-/* Counts tokens used by a call.  Running out of tokens does not end the
- * run by itself: the next call is refused and the agent decides. */
+/* Counts tokens used by a call (n <= 0 counts nothing; the sum saturates
+ * at LONG_MAX).  Running out of tokens does not end the run by itself: the
+ * next call is refused and the agent decides. */
 void budget_tokens_add(struct budget *b, long n);
 
 /* Tokens used since the last call (the last step), then moves the mark. */
 long budget_tokens_since_mark(struct budget *b);
 
-/* Marks the budget spent with the given kind (first kind wins). */
+/* Marks the run stopped with the given kind (first kind wins). */
 void budget_exhaust(struct budget *b, const char *kind);
 
 #endif

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -117,10 +118,14 @@ lhost_tokens_allow(lua_State *L)
   return 1;
 }
 
+/* Provider usage arrives as a float from JSON: clamp before converting,
+ * so 1e300 or -5 cannot wrap or lower the count. */
 static int
 lhost_tokens_add(lua_State *L)
 {
-  budget_tokens_add(lh_budget(L), (long)luaL_checkinteger(L, 1));
+  lua_Number n = luaL_checknumber(L, 1);
+  long v = !(n > 0) ? 0 : n >= (lua_Number)LONG_MAX ? LONG_MAX : (long)n;
+  budget_tokens_add(lh_budget(L), v);
   return 0;
 }
 
@@ -131,10 +136,12 @@ lhost_tokens_since_mark(lua_State *L)
   return 1;
 }
 
+/* host.stop(kind): the run must end (see budget.h for the kinds); agent
+ * code dies at its next instruction or primitive. */
 static int
-lhost_exhaust(lua_State *L)
+lhost_stop(lua_State *L)
 {
-  budget_exhaust(lh_budget(L), luaL_checkstring(L, 1));
+  lh_stop(L, luaL_checkstring(L, 1));
   return 0;
 }
 
@@ -175,26 +182,83 @@ lhost_call_agent(lua_State *L)
   return 2;
 }
 
-/* host.critical(fn, ...): runs fn with the deadline hook and heap cap
- * lifted, so recording a step is never cut in half; re-raises errors. */
+/* host.critical(fn, ...): runs fn while the hook does not raise and the
+ * heap is not capped, so recording a step is never cut in half; re-raises
+ * errors.  fn must be host code only: agent code run here would run
+ * outside its budget (lua/step.lua copies agent values before it). */
 static int
 lhost_critical(lua_State *L)
 {
   luaL_checktype(L, 1, LUA_TFUNCTION);
   struct lh_run *run = lh_run(L);
-  struct budget *b = &run->budget;
-  int hooked = run->hooked;
-  size_t cap = b->max_mem;
-  if (hooked)
-    lh_hook_disarm(L);
-  b->max_mem = 0;
+  run->critical++;
   int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-  b->max_mem = cap;
-  if (hooked)
-    lh_hook_arm(L);
+  run->critical--;
   if (rc != LUA_OK)
     return lua_error(L);
   return lua_gettop(L);
+}
+
+/* host.step(fn, after, agent_code) -> after's results
+ * Runs fn() protected, then after(ok, ...) with fn's results (or its
+ * error), the record of a step.  after always runs inside host.critical,
+ * entered in C the moment fn returns, so no hook can fire between the two
+ * and a step that ran is always recorded.  fn runs inside host.critical
+ * too unless agent_code is true (an action written by the agent, which
+ * must stay under the budget); host code in fn is bounded on its own
+ * (scripts and model calls are capped at the time left).  Errors of after
+ * are re-raised. */
+static int
+lhost_step(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  int agent_code = lua_toboolean(L, 3);
+  struct lh_run *run = lh_run(L);
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2); /* [fn, after, after] */
+  lua_pushvalue(L, 1); /* [fn, after, after, fn] */
+  if (!agent_code)
+    run->critical++;
+  int rc = lua_pcall(L, 0, 3, 0);
+  if (agent_code)
+    run->critical++;
+  /* [fn, after, after, v, obs, extra] or [fn, after, after, err] */
+  lua_pushboolean(L, rc == LUA_OK);
+  lua_insert(L, 4);
+  rc = lua_pcall(L, lua_gettop(L) - 3, LUA_MULTRET, 0);
+  run->critical--;
+  if (rc != LUA_OK)
+    return lua_error(L);
+  return lua_gettop(L) - 2;
+}
+
+static int
+sealed_newindex(lua_State *L)
+{
+  return luaL_error(L, "%s is read-only", luaL_typename(L, 1));
+}
+
+/* host.seal(methods, name): a userdata whose only door is methods (its
+ * __index).  Agents get capabilities this way: no field to set, nothing to
+ * walk with pairs, no metatable to swap, no rawset. */
+static int
+lhost_seal(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const char *name = luaL_checkstring(L, 2);
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, sealed_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "__name");
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  return 1;
 }
 
 /* -- files ---------------------------------------------------------------- */
@@ -411,9 +475,11 @@ static const luaL_Reg host_funcs[] = {
     {"tokens_allow", lhost_tokens_allow},
     {"tokens_add", lhost_tokens_add},
     {"tokens_since_mark", lhost_tokens_since_mark},
-    {"exhaust", lhost_exhaust},
+    {"stop", lhost_stop},
     {"call_agent", lhost_call_agent},
     {"critical", lhost_critical},
+    {"seal", lhost_seal},
+    {"step", lhost_step},
     {"mkdir_p", lhost_mkdir_p},
     {"read", lhost_read},
     {"write_atomic", lhost_write_atomic},

@@ -76,7 +76,8 @@ lh_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     b->mem -= old;
     return NULL;
   }
-  if (b->max_mem && nsize > old && b->mem + (nsize - old) > b->max_mem) {
+  if (b->max_mem && !run->critical && nsize > old &&
+      b->mem + (nsize - old) > b->max_mem) {
     budget_exhaust(b, "memory");
     return NULL;
   }
@@ -132,10 +133,14 @@ lh_budget(lua_State *L)
   return &lh_run(L)->budget;
 }
 
+static void lh_hook(lua_State *L, lua_Debug *ar);
+
 int
 lh_budget_raise(lua_State *L)
 {
   struct budget *b = lh_budget(L);
+  if (lh_run(L)->hooked)
+    lua_sethook(L, lh_hook, LUA_MASKCOUNT, 1);
   lua_createtable(L, 0, 3);
   lua_pushliteral(L, "budget");
   lua_setfield(L, -2, "code");
@@ -157,10 +162,16 @@ lh_hook(lua_State *L, lua_Debug *ar)
     budget_exhaust(b, "killed");
   if (!b->exhausted)
     budget_check_time(b);
-  if (b->exhausted) {
-    lua_sethook(L, lh_hook, LUA_MASKCOUNT, 1);
+  if (b->exhausted && !lh_run(L)->critical)
     lh_budget_raise(L);
-  }
+}
+
+void
+lh_stop(lua_State *L, const char *kind)
+{
+  budget_exhaust(lh_budget(L), kind);
+  if (lh_run(L)->hooked)
+    lua_sethook(L, lh_hook, LUA_MASKCOUNT, 1);
 }
 
 void
@@ -185,36 +196,43 @@ lh_budget_check(lua_State *L)
     budget_exhaust(b, "killed");
   if (!b->exhausted)
     budget_check_time(b);
-  if (b->exhausted && lh_run(L)->hooked) {
-    lua_sethook(L, lh_hook, LUA_MASKCOUNT, 1);
+  if (b->exhausted && lh_run(L)->hooked && !lh_run(L)->critical)
     lh_budget_raise(L);
-  }
 }
 
-static int
-is_budget_error(lua_State *L, int idx)
+/* The text of an error value, read raw: a string (or number), or a table's
+ * string field `msg` or `message`; NULL otherwise.  No metamethod runs. */
+static const char *
+error_text(lua_State *L, int idx)
 {
-  if (!lua_istable(L, idx))
-    return 0;
-  lua_getfield(L, idx, "code");
-  int yes = lua_type(L, -1) == LUA_TSTRING &&
-            strcmp(lua_tostring(L, -1), "budget") == 0;
-  lua_pop(L, 1);
-  return yes;
+  idx = lua_absindex(L, idx);
+  int t = lua_type(L, idx);
+  if (t == LUA_TSTRING || t == LUA_TNUMBER)
+    return lua_tostring(L, idx);
+  if (t != LUA_TTABLE)
+    return NULL;
+  static const char *const keys[] = {"msg", "message"};
+  for (int k = 0; k < 2; k++) {
+    lua_pushstring(L, keys[k]);
+    if (lua_rawget(L, idx) == LUA_TSTRING) {
+      const char *m = lua_tostring(L, -1); /* anchored by the table */
+      lua_pop(L, 1);
+      return m;
+    }
+    lua_pop(L, 1);
+  }
+  return NULL;
 }
 
 static int
 traceback(lua_State *L)
 {
-  if (is_budget_error(L, 1))
-    return 1; /* keep the table for lh_pcall */
-  const char *msg = lua_tostring(L, 1);
-  if (!msg) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      return 1;
+  if (lh_budget(L)->exhausted && lh_run(L)->hooked)
+    return 1; /* the agent's run is stopping: lh_pcall says why */
+  const char *msg = error_text(L, 1);
+  if (!msg)
     msg =
         lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-  }
   luaL_traceback(L, L, msg, 1);
   return 1;
 }
@@ -229,21 +247,15 @@ lh_pcall(lua_State *L, int nargs, int nresults, char **msg)
   lua_remove(L, base);
   if (rc == LUA_OK)
     return LH_OK;
+  struct budget *b = lh_budget(L);
   enum lh_status st = LH_ERR;
   if (rc == LUA_ERRMEM)
     st = LH_ERRMEM;
-  else if (is_budget_error(L, -1))
+  else if (b->exhausted)
     st = LH_BUDGET;
   if (msg) {
-    const char *m = NULL;
-    if (st == LH_BUDGET) {
-      lua_getfield(L, -1, "msg");
-      m = lua_tostring(L, -1);
-      lua_pop(L, 1);
-    } else {
-      m = lua_tostring(L, -1);
-    }
-    *msg = strdup(m ? m : "unknown error");
+    const char *m = error_text(L, -1);
+    *msg = strdup(m ? m : st == LH_BUDGET ? b->kind : "(error object is not a string)");
   }
   lua_pop(L, 1);
   return st;

@@ -10,8 +10,12 @@
  * Error convention at the Lua boundary (see STYLE.md):
  *   misuse (bad argument type)      -> raise (luaL_argerror)
  *   failure the agent can act on    -> return nil, message, code  (lh_fail)
- *   budget spent / broken invariant -> raise a table
- *        {code = "budget", kind = "steps"|"time"|"tokens"|"memory", msg = ...}
+ *   the run must stop               -> raise a table
+ *        {code = "budget", kind = "steps"|"time"|"tokens"|"memory"|
+ *                                  "killed"|"diverged"|"host", msg = ...}
+ * Whether a run stopped is the budget's `exhausted` flag, never the shape
+ * of an error value: an agent that raises {code = "budget"} raises an
+ * ordinary error.
  */
 #ifndef MLAB_LUAHOST_H
 #define MLAB_LUAHOST_H
@@ -26,7 +30,9 @@ enum lh_status { LH_OK = 0, LH_ERR, LH_BUDGET, LH_ERRMEM };
 struct lh_run {
   struct budget budget;
   char root[4096]; /* mlab home: lua/, stdlib/, agents/, tasks/ */
-  int hooked;      /* the time hook is armed */
+  int hooked;      /* agent code is running: the hook is armed */
+  int critical;    /* > 0 inside host.critical: the host is recording, so
+                      the hook does not raise and the heap is not capped */
 };
 
 /* A new state for run (which must outlive it), with libraries, preloads and
@@ -44,8 +50,10 @@ void lh_hook_arm(lua_State *L);
 void lh_hook_disarm(lua_State *L);
 
 /* lua_pcall with a traceback handler.  On error, *msg (may be NULL) gets a
- * malloc'd message with traceback, the caller's to free; budget error
- * tables map to LH_BUDGET, LUA_ERRMEM to LH_ERRMEM. */
+ * malloc'd message with traceback, the caller's to free.  LH_BUDGET when
+ * the run's budget was exhausted (any error value), LH_ERRMEM for
+ * LUA_ERRMEM, else LH_ERR.  The error value is read raw: no metamethod of
+ * it runs, so an agent's error object cannot raise inside the handler. */
 enum lh_status lh_pcall(lua_State *L, int nargs, int nresults, char **msg);
 
 /* Pushes nil, message, code name (mlab_error_name(code)); returns 3. */
@@ -59,11 +67,18 @@ int lh_failerr(lua_State *L, int code);
  * nil, message, code (lh_failerr); returns the count pushed. */
 int lh_result(lua_State *L, int error);
 
-/* Raises the budget error table when the run's budget is spent (checks the
- * clock first).  Every primitive calls it on entry: hooks never see C. */
+/* Raises the budget error table when the run must stop (checks the clock
+ * and the signal flag first), unless the host is inside host.critical.
+ * Every primitive calls it on entry: hooks never see C. */
 void lh_budget_check(lua_State *L);
 
-/* Raises the budget error table for b->kind (never returns). */
+/* Marks the run stopped with kind (budget.h) without raising: agent code
+ * raises at its next instruction outside host.critical. */
+void lh_stop(lua_State *L, const char *kind);
+
+/* Raises the budget error table for b->kind (never returns); while agent
+ * code runs, the hook then fires on every instruction, so a pcall that
+ * catches the error dies on its next instruction. */
 int lh_budget_raise(lua_State *L);
 
 /* SIGINT, SIGTERM and SIGHUP set a flag that ends the run as "killed"

@@ -4,6 +4,12 @@
 -- trace lines and run manifests must diff cleanly, so objects are written
 -- with sorted keys.  Strings and numbers are still written by cjson.
 --
+-- Every text written is valid UTF-8: a byte that is not part of a UTF-8
+-- sequence (0x80-0xff) is written as the escape \udc80-\udcff, Python's
+-- "surrogateescape" (PEP 383), and decode turns it back into the byte, so
+-- a script's raw output survives a round trip exactly.  In Python:
+-- json.loads(line)["observation"].encode("utf-8", "surrogateescape").
+--
 --   json.encode(value [, indent]) -> text     json.decode(text) -> value | nil, err
 --   json.null                                 json.array(t) marks t as an array
 local cjson = require("cjson")
@@ -27,6 +33,29 @@ local function is_array(t)
     count = count + 1
   end
   return count == n
+end
+
+-- cjson escapes '/' as '\/'; a path reads better without it.  Safe: a
+-- backslash before '/' in cjson's output is always the one it added.
+local function plain_string(s)
+  return (cjson.encode(s):gsub("\\/", "/"))
+end
+
+-- A Lua string as a JSON string literal (see the escape rule above).
+function M.string(s)
+  if utf8.len(s) then return plain_string(s) end
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local ok, bad = utf8.len(s, i)
+    local j = ok and n + 1 or bad
+    if j > i then out[#out + 1] = plain_string(s:sub(i, j - 1)):sub(2, -2) end
+    if j <= n then
+      out[#out + 1] = ("\\udc%02x"):format(s:byte(j))
+      j = j + 1
+    end
+    i = j
+  end
+  return '"' .. table.concat(out) .. '"'
 end
 
 local function key_less(a, b)
@@ -64,7 +93,7 @@ local function encode_table(t, out, indent, depth, seen)
     table.sort(keys, key_less)
     out[#out + 1] = "{" .. nl
     for i, k in ipairs(keys) do
-      out[#out + 1] = pad_in .. cjson.encode(tostring(k)) .. (indent and ": " or ":")
+      out[#out + 1] = pad_in .. M.string(tostring(k)) .. (indent and ": " or ":")
       encode_value(t[k], out, indent, depth + 1, seen)
       if i < #keys then out[#out + 1] = "," end
       out[#out + 1] = nl
@@ -87,8 +116,7 @@ function encode_value(v, out, indent, depth, seen)
       out[#out + 1] = cjson.encode(v)
     end
   elseif tv == "string" then
-    -- cjson escapes '/' as '\/'; a path reads better without it.
-    out[#out + 1] = (cjson.encode(v):gsub("\\/", "/"))
+    out[#out + 1] = M.string(v)
   elseif tv == "boolean" then
     out[#out + 1] = cjson.encode(v)
   elseif v == nil or v == cjson.null then
@@ -105,12 +133,49 @@ function M.encode(v, indent)
   return table.concat(out)
 end
 
+-- Lone \udc80-\udcff escapes (not the second half of a surrogate pair,
+-- and not an escaped backslash followed by "u") stand for raw bytes.
+-- cjson refuses lone surrogates, so they become a NUL SOH marker and two
+-- hex digits first, and the marker becomes the byte after decoding.
+local MARK = "\\u0000\\u0001"
+
+local function unmark(v)
+  if type(v) == "string" then
+    return (v:gsub("\0\1(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+  elseif type(v) == "table" then
+    local t = {}
+    for k, x in pairs(v) do t[unmark(k)] = unmark(x) end
+    return setmetatable(t, getmetatable(v))
+  end
+  return v
+end
+
+local function mark_bytes(text)
+  local n = 0
+  local out = text:gsub("()(\\+)u[dD][cC]([89a-fA-F]%x)", function(at, slashes, hex)
+    if #slashes % 2 == 0 then return nil end
+    local before = text:sub(math.max(1, at - 6), at - 1)
+    if before:match("^\\u[dD][89abAB]%x%x$") then return nil end -- a pair
+    n = n + 1
+    return slashes:sub(2) .. MARK .. hex:lower()
+  end)
+  return out, n
+end
+
 function M.decode(text)
   if type(text) ~= "string" then return nil, "json: expected a string" end
+  local marked = 0
+  if text:find("\\u[dD][cC]") then
+    if text:find(MARK, 1, true) then
+      return nil, "json: text holds both byte escapes and a NUL SOH pair"
+    end
+    text, marked = mark_bytes(text)
+  end
   -- The sandbox's cjson returns nil, message; the host's raises.
   local ok, v, e = pcall(cjson.decode, text)
   if not ok then return nil, "json: " .. tostring(v) end
   if v == nil and e then return nil, "json: " .. tostring(e) end
+  if marked > 0 then v = unmark(v) end
   return v
 end
 

@@ -23,3 +23,17 @@ local loop = {}
 loop.self = loop
 local ok, lerr = pcall(json.encode, loop)
 assert(not ok and lerr:find("contains itself"))
+
+-- Bytes that are not UTF-8 are escaped as \udc80-\udcff (surrogateescape)
+-- and come back exactly; valid text, pairs and escaped backslashes do not.
+for _, raw in ipairs({ "\xff", "a\x80b", "caf\xc3\xa9 \xe9t\xe9", "\xc3", "ok\xf0\x9f\x98\x80\xf0",
+    "\\udc80 literal", "tab\t\xfe\x00nul" }) do
+  local text = json.encode({ s = raw, [raw] = 1 })
+  assert(utf8.len(text), "encoded text is valid UTF-8: " .. text)
+  local back = assert(json.decode(text))
+  assert(back.s == raw, ("round trip of %q gave %q"):format(raw, back.s))
+  assert(back[raw] == 1, "keys round-trip too")
+end
+assert(json.encode("\xff") == '"\\udcff"')
+assert(json.decode('"\\ud83d\\ude00"') == "\xf0\x9f\x98\x80", "a real pair is a character")
+assert(json.decode('"\\\\udc80"') == "\\udc80", "an escaped backslash is not a byte escape")

@@ -1,0 +1,204 @@
+--[[ rundir.lua - the run directory: its layout, and the only reader and
+writer of run.json, trace.jsonl and llm.jsonl.
+
+  local rundir = require("rundir")
+  local rd = rundir.at(dir)             -- a handle; no I/O
+  local rd, err = rundir.create(runs_dir, id)    -- a new, empty run dir
+  local rd, err = rundir.find(runs_dir, name)    -- id, unique prefix, path, "last"
+  rundir.list(runs_dir)                 -- handles, oldest first
+  rundir.valid_id(id)                   -- true | nil, why
+  rundir.new_id(task, agent)            -- "20261129-211001-digits-tuner-3fa2"
+
+  rd.dir, rd.id, rd.paths               -- manifest, trace, llm, workspace, git,
+                                        -- undo, log, scores
+  rd:manifest()                         -- m | nil, err
+  rd:write_manifest(m)                  -- atomic (write, fsync, rename)
+  rd:status([m])                        -- m.status, or "killed" when the host
+                                        -- that wrote "running" is gone
+  rd:steps()                            -- steps 1..N, end event | nil
+  rd:append_step(rec) / rd:append_end(ev)   -- one line each, durable
+  rd:keep_steps(steps)                  -- the trace becomes exactly these
+  rd:calls() / rd:append_call(rec) / rd:keep_calls(calls)
+  rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
+  rundir.summary(m)                     -- one line: id, task, agent, status, score
+
+Every line is JSON with sorted keys (stdlib/json.lua: bytes that are not
+UTF-8 are written as \udc80-\udcff and read back exactly).  Readers take
+whole lines in order and stop at a torn last line: that is the step the
+host was writing when it died.
+]]
+local host = require("mlab.host")
+local json = require("json")
+
+local M = {}
+
+local FILES = {
+  manifest = "run.json", trace = "trace.jsonl", llm = "llm.jsonl",
+  workspace = "workspace", git = "history.git", undo = "undo",
+  log = "agent.log", scores = "scores.jsonl",
+}
+
+local Rundir = {}
+Rundir.__index = Rundir
+
+function M.at(dir)
+  local paths = { dir = dir }
+  for k, f in pairs(FILES) do paths[k] = dir .. "/" .. f end
+  return setmetatable({ dir = dir, id = dir:match("([^/]+)/*$"), paths = paths }, Rundir)
+end
+
+-- A run id is a name, never a path: it must stay inside the runs folder.
+function M.valid_id(id)
+  if type(id) ~= "string" or not id:match("^[%w][%w._%-]*$") or #id > 128 then
+    return nil, ("bad run id '%s': use letters, digits, '.', '_' and '-' "
+      .. "(at most 128, starting with a letter or digit)"):format(tostring(id))
+  end
+  return true
+end
+
+function M.new_id(task, agent)
+  local name = agent:match("([^/]+)%.lua$") or agent:match("([^/]+)$") or agent
+  name = name:gsub("[^%w._%-]", "_")
+  return ("%s-%s-%s-%s"):format(os.date("!%Y%m%d-%H%M%S"), task, name, host.random_hex(2))
+end
+
+function M.create(runs_dir, id)
+  local ok, err = M.valid_id(id)
+  if not ok then return nil, err end
+  local dir = runs_dir .. "/" .. id
+  if host.stat(dir) then return nil, "run " .. dir .. " already exists" end
+  ok, err = host.mkdir_p(dir)
+  if not ok then return nil, err end
+  return M.at(dir)
+end
+
+local function read_lines(path)
+  local text = host.read(path)
+  if not text then return {} end
+  local out = {}
+  for line in text:gmatch("([^\n]*)\n") do -- a line without its newline is torn
+    local v = json.decode(line)
+    if type(v) ~= "table" then break end
+    out[#out + 1] = v
+  end
+  return out
+end
+
+local function append_line(path, v)
+  return host.append(path, json.encode(v) .. "\n")
+end
+
+local function write_lines(path, list)
+  local lines = {}
+  for i, v in ipairs(list) do lines[i] = json.encode(v) .. "\n" end
+  return host.write_atomic(path, table.concat(lines))
+end
+
+function Rundir:manifest()
+  local text, err = host.read(self.paths.manifest)
+  if not text then return nil, "cannot read " .. self.paths.manifest .. ": " .. tostring(err) end
+  local m, jerr = json.decode(text)
+  if type(m) ~= "table" then return nil, self.paths.manifest .. ": " .. tostring(jerr) end
+  return m
+end
+
+function Rundir:write_manifest(m)
+  return host.write_atomic(self.paths.manifest, json.encode(m, "  ") .. "\n")
+end
+
+-- A run still marked running whose host process is gone was killed.
+function Rundir:status(m)
+  m = m or self:manifest()
+  if not m then return "unknown" end
+  if m.status == "running" and m.pid and not host.alive(math.tointeger(m.pid)) then
+    return "killed"
+  end
+  return m.status
+end
+
+-- Step lines 1..N in order, and the end event when the run wrote one.
+function Rundir:steps()
+  local steps, ended = {}, nil
+  for _, v in ipairs(read_lines(self.paths.trace)) do
+    if v.event == "end" then
+      ended = v
+    elseif v.step == #steps + 1 then
+      steps[#steps + 1] = v
+    else
+      break -- a gap: nothing after it is trusted
+    end
+  end
+  return steps, ended
+end
+
+function Rundir:append_step(rec) return append_line(self.paths.trace, rec) end
+function Rundir:append_end(ev)
+  ev.event = "end"
+  return append_line(self.paths.trace, ev)
+end
+function Rundir:keep_steps(steps) return write_lines(self.paths.trace, steps) end
+
+function Rundir:calls() return read_lines(self.paths.llm) end
+function Rundir:append_call(rec) return append_line(self.paths.llm, rec) end
+function Rundir:keep_calls(calls) return write_lines(self.paths.llm, calls) end
+
+function Rundir:scores() return read_lines(self.paths.scores) end
+function Rundir:append_score(rec) return append_line(self.paths.scores, rec) end
+
+-- Every run directory (a folder with run.json) in runs_dir, oldest first.
+function M.list(runs_dir)
+  local out = {}
+  for _, n in ipairs(host.list_dir(runs_dir) or {}) do
+    local rd = M.at(runs_dir .. "/" .. n)
+    if host.stat(rd.paths.manifest) then
+      local m = rd:manifest()
+      rd.started = m and tonumber(m.started) or 0
+      out[#out + 1] = rd
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.started ~= b.started then return a.started < b.started end
+    return a.id < b.id
+  end)
+  return out
+end
+
+-- A run named by the user: a path to a run directory, "last", an id or a
+-- unique prefix of one.
+function M.find(runs_dir, name)
+  if not name then return nil, "which run? (see mlab runs)" end
+  if name:find("/") then
+    local dir = name:gsub("/+$", "")
+    if host.stat(dir .. "/" .. FILES.manifest) then return M.at(dir) end
+    return nil, "no run at " .. name .. " (no " .. FILES.manifest .. ")"
+  end
+  local all = M.list(runs_dir)
+  if name == "last" then
+    if #all == 0 then return nil, "no runs in " .. runs_dir end
+    return all[#all]
+  end
+  local hits = {}
+  for _, rd in ipairs(all) do
+    if rd.id == name then return rd end
+    if rd.id:sub(1, #name) == name then hits[#hits + 1] = rd.id end
+  end
+  if #hits == 1 then return M.at(runs_dir .. "/" .. hits[1]) end
+  if #hits > 1 then
+    return nil, "'" .. name .. "' matches " .. #hits .. " runs: " .. table.concat(hits, ", ")
+  end
+  return nil, "no run '" .. name .. "' in " .. runs_dir
+end
+
+local function score_text(v)
+  if type(v) ~= "number" then return "-" end
+  return ("%.4g"):format(v)
+end
+
+-- One line for a run: id, task, agent, status, score, steps.
+function M.summary(m, status)
+  return ("%s  %s  %s  %s  score %s  steps %s"):format(m.id or "?", m.task or "?",
+    m.agent or "?", status or m.status or "?", score_text(m.score),
+    tostring(math.tointeger(m.steps) or m.steps or "?"))
+end
+
+return M
