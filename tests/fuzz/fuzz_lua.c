@@ -211,14 +211,6 @@ lfuzz_set_reply(lua_State *L1)
 
 /* -- the harness ---------------------------------------------------------- */
 
-static int
-lfuzz_fail(lua_State *L1)
-{
-  fprintf(stderr, "fuzz: %s: contract broken: %s\n", FUZZ_TARGET,
-          luaL_tolstring(L1, 1, NULL));
-  abort();
-}
-
 static void
 remove_tmpdir(void)
 {
@@ -226,6 +218,15 @@ remove_tmpdir(void)
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
   if (system(cmd) != 0)
     fprintf(stderr, "fuzz: cannot remove %s\n", tmpdir);
+}
+
+static int
+lfuzz_fail(lua_State *L1)
+{
+  fprintf(stderr, "fuzz: %s: contract broken: %s\n", FUZZ_TARGET,
+          luaL_tolstring(L1, 1, NULL));
+  remove_tmpdir(); /* abort() skips atexit */
+  abort();
 }
 
 int
