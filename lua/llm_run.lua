@@ -1,11 +1,27 @@
 -- llm_run.lua - ctx.llm for a run: llm.lua wired to the host.
 --
+--   local client, err = llm_run.new(run, spec, runs_dir)
+--
 -- Builds the `host` table llm.new() asks for from mlab.host (budgets,
 -- durable appends, environment) and mlab.http (HTTP, sleep, clock), writes
 -- every call to RUN/llm.jsonl (fsync'd before the agent sees the reply),
--- and keeps the run's model totals in run.manifest.llm.
+-- and keeps the run's model totals in run.manifest.llm_usage.
+--
+-- What it reads from and writes to the run table (run.lua's):
+--   run.rd               the run directory (rundir.lua) llm.jsonl is in
+--   run.step.count       the step number named in each record (steps
+--                        completed when the call is made)
+--   run.llm_prefix       a resumed run's records made before its last
+--                        complete step (decoded llm.jsonl lines, in order);
+--                        consumed in place as the agent asks again, and
+--                        new calls are numbered after them
+--   run.manifest.llm_usage   set: calls, tokens, retries, errors
+--   run.tokens_refused   set when a call was refused for tokens
+--   run.step:halt("diverged", msg)   when a replayed or resumed call
+--                        differs (the run ends as agent_error)
 local host = require("mlab.host")
 local http = require("mlab.http")
+local rundir = require("rundir")
 local llm = require("llm")
 
 local M = {}
@@ -20,6 +36,7 @@ local function tally(run, line)
     if line.usage.estimated then t.estimated_calls = t.estimated_calls + 1 end
   end
   t.retries = t.retries + (line.retries or 0)
+  if line.tool_calls then t.tool_calls = (t.tool_calls or 0) + #line.tool_calls end
   if line.error then
     t.errors = t.errors + 1
     -- refused before sending: the agent may go on with smaller calls, but
@@ -36,7 +53,6 @@ end
 
 -- run: run.lua's run table; spec: the --llm text; runs_dir: for replay:RUN
 function M.new(run, spec, runs_dir)
-  local path = run.paths.dir .. "/llm.jsonl"
   run.manifest.llm_usage = { calls = 0, prompt_tokens = 0, completion_tokens = 0,
     retries = 0, errors = 0, estimated_calls = 0 }
   local h = {
@@ -45,16 +61,12 @@ function M.new(run, spec, runs_dir)
     time_left = host.time_left,
     tokens_allow = host.tokens_allow, tokens_add = host.tokens_add,
     step = function() return run.step.count end,
-    read_file = function(p)
-      local st = host.stat(p)
-      if not st or st.type ~= "file" then return nil, "no file " .. p end
-      return host.read(p)
-    end,
-    runs_dir = runs_dir,
+    recording = function(source) return rundir.recording(source, runs_dir) end,
+    warn = function(line) io.stderr:write(line, "\n") end,
     prefix = run.llm_prefix,
     diverge = function(msg) run.step:halt("diverged", msg) end,
     record = function(line)
-      local ok, err = host.append(path, llm.encode(line) .. "\n")
+      local ok, err = run.rd:append_call(line)
       if ok then tally(run, line) end
       return ok, err
     end,
@@ -62,7 +74,7 @@ function M.new(run, spec, runs_dir)
   for _, line in ipairs(run.llm_prefix or {}) do tally(run, line) end
   local client, err = llm.new(spec, h)
   if not client then return nil, err end
-  assert(host.append(path, "")) -- the file exists even if no call is made
+  assert(run.rd:keep_calls(run.llm_prefix or {})) -- the file exists even if no call is made
   return client
 end
 

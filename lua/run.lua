@@ -6,7 +6,7 @@ budgets, finish (evaluate, manifest); resume a run that did not end.
   local run, ropts = M.resume{ dir = ..., ... }
 
 opts: task, agent, llm, max_steps, max_time, max_tokens, max_mem_mb,
-      runs_dir, id, root, version, verbose, on_step(rec)
+      seed, runs_dir, id, root, version, verbose, on_step(rec)
 
 The run directory's files are rundir.lua's; a step is step.lua's; the
 agent sees ctx (task, env, actions, llm, budget) and nothing of this table.
@@ -43,12 +43,8 @@ end
 
 local function llm_host(runs_dir)
   return {
-    getenv = host.getenv, runs_dir = runs_dir,
-    read_file = function(p)
-      local st = host.stat(p)
-      if not st or st.type ~= "file" then return nil, "no file " .. p end
-      return host.read(p)
-    end,
+    getenv = host.getenv,
+    recording = function(source) return rundir.recording(source, runs_dir) end,
   }
 end
 
@@ -111,12 +107,13 @@ function M.start(opts)
   open_history(run)
   run.start_files = run.ws:list(".") or {}
   assert(run.snap:commit("step-0", "step 0: starter files\n\ntask " .. task.name .. "\n"))
-  assert(host.append(rd.paths.trace, ""))
+  assert(rd:keep_steps({})) -- the trace exists before the first step
   run.manifest = {
     id = rd.id, task = task.name, task_dir = task.dir, category = task.category,
     agent = opts.agent:match("([^/]+)%.lua$") or opts.agent, agent_path = agent_path,
     llm = llm.public_spec(opts.llm or "none"),
-    metric = task.metric, threshold = task.threshold, seed = task.seed,
+    metric = task.metric, threshold = task.threshold, seed = opts.seed or 0,
+    task_seed = task.seed,
     budgets = { max_steps = opts.max_steps, max_time = opts.max_time,
                 max_tokens = opts.max_tokens, max_mem_mb = opts.max_mem_mb },
     started = host.now(), status = "running",
@@ -201,9 +198,13 @@ function M.execute(run, opts)
   local client, lerr = require("llm_run").new(run, opts.llm or "none", opts.runs_dir)
   if not client then return "agent_error", lerr end
   local acts = actions.new(run, run.step, client)
+  -- The run's seed is the agent's: ctx.seed, and math.random seeded with
+  -- it, so a replay or resume draws the same numbers.
+  local seed = math.tointeger(run.manifest.seed) or 0
+  math.randomseed(seed)
   local ctx = {
     task = task_view(run), llm = client, env = env_mod.door(acts),
-    actions = actions.door(acts), budget = budget_view,
+    actions = actions.door(acts), budget = budget_view, seed = seed,
   }
   acts.ctx = ctx
   local st, msg = host.call_agent(agent_main(run, ctx))

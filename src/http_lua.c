@@ -4,7 +4,8 @@
  *     -> status, body, {retry_after = s|nil, retry_after_raw = str|nil,
  *                       content_type = str|nil, elapsed = s}
  *     -> nil, message, kind     kind: "timeout", "connect", "error"
- *   http.sleep(s)   sleeps, never past the run's deadline
+ *   http.sleep(s)   sleeps, never past the run's deadline; SIGINT/SIGTERM
+ *                   end the wait and raise the budget error ("killed")
  *   http.now()      monotonic seconds (latency, backoff)
  *
  * Every call checks the run's budget first and caps its timeout at the time
@@ -13,7 +14,6 @@
  * the caller needs "connect" apart from "error", which MLAB_E* codes do not
  * name.  Header values are never copied anywhere but into curl.
  */
-#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
@@ -154,13 +154,20 @@ lhttp_sleep(lua_State *L)
   double left = budget_time_left(lh_budget(L));
   if (s > left)
     s = left;
-  if (s > 0) {
-    struct timespec ts = {.tv_sec = (time_t)s,
-                          .tv_nsec = (long)((s - floor(s)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-      ; /* interrupted: sleep the rest */
+  /* In slices: SIGINT/SIGTERM set the flag (and interrupt nanosleep), and
+   * one arriving just before a slice starts waits a slice at most. */
+  const volatile sig_atomic_t *stop = lh_signal_flag();
+  double end = budget_now() + s;
+  for (double d = s; d > 0 && !*stop; d = end - budget_now()) {
+    if (d > 0.25)
+      d = 0.25;
+    struct timespec ts = {.tv_sec = (time_t)d,
+                          .tv_nsec = (long)((d - floor(d)) * 1e9)};
+    nanosleep(&ts, NULL); /* EINTR: the loop looks at the flag */
   }
   lh_budget_check(L); /* a sleep cut short by the deadline ends here */
+  if (*stop) /* raises even inside host.critical: the run is stopping */
+    return lh_budget_raise(L);
   lua_pushboolean(L, 1);
   return 1;
 }

@@ -2,6 +2,7 @@
  * the deadline hook and the one protected call; see luahost.h. */
 #include "luahost.h"
 #include "error.h"
+#include "pattern.h"
 
 #include <lauxlib.h>
 #include <lua-cjson.h>
@@ -38,6 +39,8 @@ lh_signals_install(void)
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+  /* Slurm's --signal=B:USR1@T warns a job before its time limit. */
+  sigaction(SIGUSR1, &sa, NULL);
   /* A closed stdout/stderr (mlab run | head) must not kill a run midway:
    * the write fails instead. */
   sa.sa_handler = SIG_IGN;
@@ -95,6 +98,19 @@ lh_new(struct lh_run *run)
     return NULL;
   *(struct lh_run **)lua_getextraspace(L) = run;
   luaL_openlibs(L);
+
+  /* string.find/match/gmatch/gsub on the run's budget (pattern.h): the C
+   * matcher of the stock library never meets the hook.  The string table
+   * is also the strings' __index, so ("x"):find() follows. */
+  lua_pushcfunction(L, luaopen_mlab_pattern);
+  lua_call(L, 0, 1);        /* [pat] */
+  lua_getglobal(L, "string"); /* [pat, string] */
+  static const char *const pat_fns[] = {"find", "match", "gmatch", "gsub"};
+  for (int i = 0; i < 4; i++) {
+    lua_getfield(L, -2, pat_fns[i]);
+    lua_setfield(L, -2, pat_fns[i]);
+  }
+  lua_pop(L, 2);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   for (const luaL_Reg *r = preloads; r->name; r++) {
     lua_pushcfunction(L, r->func);

@@ -81,7 +81,7 @@ void lh_stop(lua_State *L, const char *kind);
  * catches the error dies on its next instruction. */
 int lh_budget_raise(lua_State *L);
 
-/* SIGINT, SIGTERM and SIGHUP set a flag that ends the run as "killed"
+/* SIGINT, SIGTERM, SIGHUP and SIGUSR1 set a flag that ends the run as "killed"
  * (budget kind) at the next hook or primitive. */
 void lh_signals_install(void);
 int lh_signalled(void);

@@ -1,8 +1,8 @@
--- json.lua - JSON with a stable key order.
+-- json.lua - JSON with a stable key order, and a canonical form.
 --
 -- cjson writes object keys in hash order, which changes from run to run;
 -- trace lines and run manifests must diff cleanly, so objects are written
--- with sorted keys.  Strings and numbers are still written by cjson.
+-- with sorted keys.  Strings are still written by cjson.
 --
 -- Every text written is valid UTF-8: a byte that is not part of a UTF-8
 -- sequence (0x80-0xff) is written as the escape \udc80-\udcff, Python's
@@ -11,7 +11,16 @@
 -- json.loads(line)["observation"].encode("utf-8", "surrogateescape").
 --
 --   json.encode(value [, indent]) -> text     json.decode(text) -> value | nil, err
---   json.null                                 json.array(t) marks t as an array
+--   json.canonical(value) -> text             json.null
+--   json.array(t) marks t as an array (an empty t is written [])
+--
+-- The canonical form is what must compare byte for byte (the model
+-- layer's recorded requests, replay): one line, keys sorted bytewise and
+-- only strings, every number written exactly (integral values as
+-- integers, others in the fewest of 14 or 17 significant digits that read
+-- back to the same double).  It raises on what JSON cannot say (NaN,
+-- infinities, functions, non-string keys), where encode writes null or
+-- turns the key into a string.
 local cjson = require("cjson")
 
 local M = { null = cjson.null }
@@ -64,12 +73,30 @@ local function key_less(a, b)
   return a < b
 end
 
+
+-- Exact and stable: integral doubles as integers, other doubles in the
+-- shortest of %.14g / %.17g that reads back as the same value.
+local function canonical_number(v)
+  if math.type(v) == "integer" then return string.format("%d", v) end
+  if v ~= v or v == math.huge or v == -math.huge then
+    error("json: cannot encode " .. tostring(v) .. " canonically", 0)
+  end
+  if v == math.floor(v) and math.abs(v) < 2 ^ 53 then
+    return string.format("%d", math.tointeger(v))
+  end
+  local s = string.format("%.14g", v)
+  if tonumber(s) ~= v then s = string.format("%.17g", v) end
+  return s
+end
+
 local encode_value
 
-local function encode_table(t, out, indent, depth, seen)
+local function encode_table(t, out, o, depth)
+  local seen = o.seen
   if seen[t] then error("json: cannot encode a table that contains itself", 0) end
   if depth > 100 then error("json: nested more than 100 levels", 0) end
   seen[t] = true
+  local indent = o.indent
   local nl, pad, pad_in = "", "", ""
   if indent then
     nl = "\n"
@@ -81,20 +108,25 @@ local function encode_table(t, out, indent, depth, seen)
     out[#out + 1] = "[" .. nl
     for i = 1, #t do
       out[#out + 1] = pad_in
-      encode_value(t[i], out, indent, depth + 1, seen)
+      encode_value(t[i], out, o, depth + 1)
       if i < #t then out[#out + 1] = "," end
       out[#out + 1] = nl
     end
     out[#out + 1] = pad .. "]"
   else
     local keys = {}
-    for k in pairs(t) do keys[#keys + 1] = k end
+    for k in pairs(t) do
+      if o.canonical and type(k) ~= "string" then
+        error("json: object key " .. tostring(k) .. " is not a string", 0)
+      end
+      keys[#keys + 1] = k
+    end
     if #keys == 0 then out[#out + 1] = "{}"; seen[t] = nil; return end
     table.sort(keys, key_less)
     out[#out + 1] = "{" .. nl
     for i, k in ipairs(keys) do
       out[#out + 1] = pad_in .. M.string(tostring(k)) .. (indent and ": " or ":")
-      encode_value(t[k], out, indent, depth + 1, seen)
+      encode_value(t[k], out, o, depth + 1)
       if i < #keys then out[#out + 1] = "," end
       out[#out + 1] = nl
     end
@@ -103,12 +135,14 @@ local function encode_table(t, out, indent, depth, seen)
   seen[t] = nil
 end
 
-function encode_value(v, out, indent, depth, seen)
+function encode_value(v, out, o, depth)
   local tv = type(v)
   if tv == "table" then
-    encode_table(v, out, indent, depth, seen)
+    encode_table(v, out, o, depth)
   elseif tv == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then
+    if o.canonical then
+      out[#out + 1] = canonical_number(v)
+    elseif v ~= v or v == math.huge or v == -math.huge then
       out[#out + 1] = "null"
     elseif math.type(v) == "integer" then
       out[#out + 1] = string.format("%d", v)
@@ -118,7 +152,7 @@ function encode_value(v, out, indent, depth, seen)
   elseif tv == "string" then
     out[#out + 1] = M.string(v)
   elseif tv == "boolean" then
-    out[#out + 1] = cjson.encode(v)
+    out[#out + 1] = v and "true" or "false"
   elseif v == nil or v == cjson.null then
     out[#out + 1] = "null"
   else
@@ -129,7 +163,13 @@ end
 -- indent: nil for one line, or a string such as "  " for pretty output.
 function M.encode(v, indent)
   local out = {}
-  encode_value(v, out, indent, 0, {})
+  encode_value(v, out, { indent = indent, seen = {} }, 0)
+  return table.concat(out)
+end
+
+function M.canonical(v)
+  local out = {}
+  encode_value(v, out, { canonical = true, seen = {} }, 0)
   return table.concat(out)
 end
 

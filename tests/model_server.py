@@ -25,13 +25,29 @@ Script file (JSON): either a list of entries (answered in order) or
                                       "times": N limits how often
    "default": entry}                  when nothing else applies
 Rules are tried first, then the next reply, then the default; with none
-left the server answers 500 "script exhausted".
+left the server answers 500 "script exhausted".  "The last user message"
+includes tool results (OpenAI role "tool" messages, Anthropic tool_result
+blocks), so a rule can answer an observation.
 
 An entry:
   {"text": "reply text",              or "blocks": ["a", "b"] (Anthropic
                                       content blocks; joined for OpenAI)
+   "tool_calls": [{"name": "Read_File", "arguments": {...}},
+                  {"name": "X", "arguments_raw": "{not json"}],
+                                      native tool calls (function calling /
+                                      tool_use blocks) beside the text; ids
+                                      are call_N_I / toolu_N_I; arguments_raw
+                                      is sent as written (OpenAI's arguments
+                                      text; Anthropic's input, as a string)
    "usage": {"prompt": P, "completion": C},   default: len/4 estimates
    "fault": NAME, ...}
+
+Requests are checked as the real APIs check them (a 400 otherwise): tool
+names must match ^[a-zA-Z0-9_-]{1,64}$ with an object schema; OpenAI
+assistant tool_calls carry string arguments and every call is answered
+by role "tool" messages before the conversation goes on; Anthropic
+tool_use blocks are answered by tool_result blocks, first in the next
+user message.
 Faults:
   rate_limit          429 with Retry-After (entry "retry_after", default 1)
   server_error        500            unavailable   503
@@ -48,6 +64,7 @@ Faults:
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -84,13 +101,114 @@ class Script:
 
 
 def text_of(content):
-    """Text of a message's content: a string or a list of blocks."""
+    """Text of a message's content: a string or a list of blocks (text,
+    and the content of tool_result blocks)."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(b.get("text", "") for b in content
-                       if isinstance(b, dict))
+        parts = []
+        for b in content:
+            if not isinstance(b, dict):
+                continue
+            if b.get("type") == "tool_result":
+                parts.append(text_of(b.get("content")))
+            else:
+                parts.append(b.get("text", ""))
+        return "".join(parts)
     return ""
+
+
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def check_tools(fmt, tools):
+    if tools is None:
+        return None
+    if not isinstance(tools, list) or not tools:
+        return "tools: a non-empty list is required"
+    for i, t in enumerate(tools):
+        if not isinstance(t, dict):
+            return "tools.%d: an object is required" % i
+        if fmt == "openai":
+            if t.get("type") != "function" or not isinstance(t.get("function"), dict):
+                return "tools.%d: type function with a function object" % i
+            name, schema = t["function"].get("name"), t["function"].get("parameters")
+        else:
+            name, schema = t.get("name"), t.get("input_schema")
+        if not isinstance(name, str) or not TOOL_NAME.match(name):
+            return "tools.%d.name: %r does not match ^[a-zA-Z0-9_-]{1,64}$" % (i, name)
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            return "tools.%d: the schema must be an object schema" % i
+    return None
+
+
+def check_openai_tools(msgs):
+    """Every assistant tool call answered by role tool messages next."""
+    waiting = []
+    for i, m in enumerate(msgs):
+        role = m.get("role")
+        if role not in ("system", "user", "assistant", "tool"):
+            return "messages.%d: unknown role %r" % (i, role)
+        if role == "tool":
+            if m.get("tool_call_id") not in waiting:
+                return "messages.%d: tool message answers no pending tool call" % i
+            waiting.remove(m["tool_call_id"])
+            if not isinstance(m.get("content"), str):
+                return "messages.%d: tool content must be a string" % i
+            continue
+        if waiting:
+            return "messages.%d: tool calls %s were not answered" % (i, waiting)
+        if role == "assistant" and m.get("tool_calls") is not None:
+            for c in m["tool_calls"]:
+                fn = c.get("function") if isinstance(c, dict) else None
+                if not isinstance(c.get("id"), str) or c.get("type") != "function" \
+                        or not isinstance(fn, dict) or not isinstance(fn.get("name"), str) \
+                        or not isinstance(fn.get("arguments"), str):
+                    return "messages.%d: malformed tool_calls entry" % i
+                waiting.append(c["id"])
+            if m.get("content") is not None and not isinstance(m["content"], str):
+                return "messages.%d: content must be a string or null" % i
+        elif not isinstance(m.get("content"), str):
+            return "messages.%d: content must be a string" % i
+    return None
+
+
+def check_anthropic_tools(msgs):
+    """tool_use blocks answered by tool_result blocks first in the next
+    user message."""
+    waiting = []
+    for i, m in enumerate(msgs):
+        content = m.get("content")
+        blocks = content if isinstance(content, list) else []
+        if not isinstance(content, (str, list)):
+            return "messages.%d: content must be a string or blocks" % i
+        if waiting:
+            if m.get("role") != "user":
+                return "messages.%d: tool_use ids %s need tool_result blocks next" % (i, waiting)
+            seen_text = False
+            for b in blocks:
+                if b.get("type") == "tool_result":
+                    if seen_text:
+                        return "messages.%d: tool_result blocks must come first" % i
+                    if b.get("tool_use_id") not in waiting:
+                        return "messages.%d: unexpected tool_use_id %r" % (i, b.get("tool_use_id"))
+                    waiting.remove(b["tool_use_id"])
+                else:
+                    seen_text = True
+            if waiting:
+                return "messages.%d: tool_use ids %s were not answered" % (i, waiting)
+            continue
+        for b in blocks:
+            if not isinstance(b, dict) or b.get("type") not in ("text", "tool_use", "tool_result"):
+                return "messages.%d: unknown content block" % i
+            if b["type"] == "tool_result":
+                return "messages.%d: tool_result answers no tool_use" % i
+            if b["type"] == "tool_use":
+                if m.get("role") != "assistant" or not isinstance(b.get("id"), str) \
+                        or not isinstance(b.get("input"), dict):
+                    return "messages.%d: malformed tool_use block" % i
+                waiting.append(b["id"])
+    return None
 
 
 def estimate(text):
@@ -174,7 +292,7 @@ class Handler(BaseHTTPRequestHandler):
         problem = self.check(fmt, body)
         last_user = ""
         for m in body.get("messages") or []:
-            if isinstance(m, dict) and m.get("role") == "user":
+            if isinstance(m, dict) and m.get("role") in ("user", "tool"):
                 last_user = text_of(m.get("content"))
         n, entry = srv.script.next(last_user)
         record["n"] = n
@@ -202,6 +320,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Type", "").split(";")[0] \
                 != "application/json":
             return "content-type must be application/json"
+        if any(not isinstance(m, dict) for m in msgs):
+            return "messages: objects are required"
+        problem = check_tools(fmt, body.get("tools"))
+        if problem:
+            return problem
         if fmt == "anthropic":
             if not self.headers.get("anthropic-version"):
                 return "anthropic-version header is required"
@@ -210,7 +333,8 @@ class Handler(BaseHTTPRequestHandler):
             for m in msgs:
                 if m.get("role") not in ("user", "assistant"):
                     return "messages: roles must be user or assistant"
-        return None
+            return check_anthropic_tools(msgs)
+        return check_openai_tools(msgs)
 
     def answer(self, fmt, body, entry):
         fault = entry.get("fault")
@@ -259,21 +383,38 @@ class Handler(BaseHTTPRequestHandler):
         p = int(usage.get("prompt", estimate(prompt_text)))
         c = int(usage.get("completion", estimate(text)))
         model = body["model"]
+        n = self.server.script.count
+        calls = entry.get("tool_calls") or []
         if fmt == "anthropic":
-            reply = {"id": "msg_%06d" % self.server.script.count,
+            content = [{"type": "text", "text": b} for b in (blocks or [text])
+                       if b or not calls]
+            for i, call in enumerate(calls):
+                content.append({"type": "tool_use", "id": "toolu_%06d_%d" % (n, i),
+                                "name": call["name"],
+                                "input": call["arguments_raw"] if "arguments_raw" in call
+                                else call.get("arguments", {})})
+            reply = {"id": "msg_%06d" % n,
                      "type": "message", "role": "assistant", "model": model,
-                     "content": [{"type": "text", "text": b}
-                                 for b in (blocks or [text])],
-                     "stop_reason": "end_turn", "stop_sequence": None}
+                     "content": content,
+                     "stop_reason": "tool_use" if calls else "end_turn",
+                     "stop_sequence": None}
             if with_usage:
                 reply["usage"] = {"input_tokens": p, "output_tokens": c}
         else:
-            reply = {"id": "chatcmpl-%06d" % self.server.script.count,
+            message = {"role": "assistant", "content": text or (None if calls else "")}
+            if calls:
+                message["tool_calls"] = [
+                    {"id": "call_%06d_%d" % (n, i), "type": "function",
+                     "function": {"name": call["name"],
+                                  "arguments": call["arguments_raw"] if "arguments_raw" in call
+                                  else json.dumps(call.get("arguments", {}))}}
+                    for i, call in enumerate(calls)]
+            reply = {"id": "chatcmpl-%06d" % n,
                      "object": "chat.completion", "created": 1700000000,
                      "model": model,
-                     "choices": [{"index": 0, "finish_reason": "stop",
-                                  "message": {"role": "assistant",
-                                              "content": text}}]}
+                     "choices": [{"index": 0,
+                                  "finish_reason": "tool_calls" if calls else "stop",
+                                  "message": message}]}
             if with_usage:
                 reply["usage"] = {"prompt_tokens": p, "completion_tokens": c,
                                   "total_tokens": p + c}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A model run killed mid-call resumes: the calls made before the last
 # complete step are answered from llm.jsonl (the server does not see them
-# again), the lost step's call is made anew, and the run finishes.
+# again), the lost step's call is made anew, and the run finishes; call
+# numbers in llm.jsonl go on from the recorded ones (no duplicates).
 source "$(dirname "$0")/llm_lib.sh"
 start_server '{"replies": [{"text": "alpha"}, {"text": "beta"},
   {"text": "gamma", "fault": "stall", "stall_s": 60}]}'
@@ -32,6 +33,8 @@ tail -n 2 "$T/server.jsonl" | grep -c '"content": "q[34]"' | grep -qx 2 \
 printf 'ok: alpha\nok: beta\nok: delta\nok: delta\n' | cmp -s - "$R/workspace/answer.txt" \
   || fail "answers: $(cat "$R/workspace/answer.txt")"
 [ "$(grep -c . "$R/llm.jsonl")" = 4 ] || fail "llm.jsonl should hold 4 calls"
+/usr/bin/python3 -c 'import json,sys; c=[json.loads(l)["call"] for l in open(sys.argv[1])]; assert c == [1, 2, 3, 4], c' "$R/llm.jsonl" \
+  || fail "call numbers must go on across the resume: $(grep -o '"call":[0-9]*' "$R/llm.jsonl" | tr '\n' ' ')"
 [ "$(manifest llm_usage.calls)" = 4 ] || fail "llm_usage.calls $(manifest llm_usage.calls)"
 git --git-dir "$R/history.git" log -1 --format=%s | grep -q "Final Answer" \
   || fail "history does not end with the final answer"

@@ -1,7 +1,7 @@
 -- mlab-test: host-modules
 -- Anthropic Messages format: system field, version header, content blocks.
 local cjson = require("cjson")
-local llm = require("llm")
+local json = require("json")
 local anthropic = require("llm_anthropic")
 
 local req = {
@@ -22,7 +22,7 @@ assert(b.model == "claude-x")
 local b2 = anthropic.body("m", { messages = { { role = "user",
   content = "x" } }, max_tokens = 1 })
 assert(b2.system == nil and b2.stop_sequences == nil)
-assert(llm.encode(b2) ==
+assert(json.canonical(b2) ==
   '{"max_tokens":1,"messages":[{"content":"x","role":"user"}],"model":"m"}')
 
 -- headers: x-api-key and anthropic-version, no Authorization
@@ -41,18 +41,22 @@ local doc = cjson.decode([[{"id":"msg_1","type":"message",
              {"type":"text","text":"jour"}],
   "stop_reason":"end_turn",
   "usage":{"input_tokens":20,"output_tokens":3}}]])
-local text, usage = anthropic.parse(doc)
-assert(text == "Bonjour", text)
-assert(usage.prompt == 20 and usage.completion == 3)
+local out = anthropic.parse(doc)
+assert(out.text == "Bonjour", out.text)
+assert(out.usage.prompt == 20 and out.usage.completion == 3)
+-- the tool_use block is a tool call (its name as the model wrote it when
+-- the request had no such tool)
+assert(#out.tool_calls == 1 and out.tool_calls[1].id == "t" and out.tool_calls[1].name == "f")
 
 -- cached input counts as prompt tokens
-local _, u2 = anthropic.parse(cjson.decode([[{"content":[],
+local u2 = anthropic.parse(cjson.decode([[{"content":[],
   "usage":{"input_tokens":5,"output_tokens":1,
   "cache_read_input_tokens":100,"cache_creation_input_tokens":10}}]]))
+u2 = u2.usage
 assert(u2.prompt == 115 and u2.completion == 1)
 
 -- empty content is an empty reply; missing content is an error
-assert(anthropic.parse(cjson.decode('{"content":[]}')) == "")
+assert(anthropic.parse(cjson.decode('{"content":[]}')).text == "")
 assert(select(2, anthropic.parse({})) == "reply has no content blocks")
 local t, msg = anthropic.parse(cjson.decode(
   '{"content":[{"type":"text"}]}'))

@@ -1,24 +1,29 @@
 -- mlab-test: host-modules
 -- Token budget arithmetic: estimates, refusal before sending, counting.
 local llm = require("llm")
+local llm_http = require("llm_http")
+local request = require("llm_request")
+local tokens = require("tokens")
 
--- estimates: ~4 bytes a token, 4 per message of framing, 3 for the reply
-assert(llm.estimate_text("") == 0)
-assert(llm.estimate_text("abcd") == 1)
-assert(llm.estimate_text("abcde") == 2)
-local req = { system = string.rep("s", 40),
-              messages = { { role = "user", content = string.rep("u", 400) } },
-              max_tokens = 100 }
-assert(llm.estimate_prompt(req) == 3 + (10 + 4) + (100 + 4))
-assert(llm.estimate_call(req) == 121 + 100)
+-- estimates: stdlib/tokens.lua per text, 4 per message of framing, 3 for
+-- the reply, tools by their JSON
+local req = assert(request.copy({ system = string.rep("s", 40),
+  messages = { { role = "user", content = string.rep("u", 400) } },
+  max_tokens = 100 }))
+local prompt = 3 + (tokens.estimate(string.rep("s", 40)) + 4) + (tokens.estimate(string.rep("u", 400)) + 4)
+assert(request.estimate_prompt(req) == prompt)
+assert(request.estimate_call(req) == prompt + 100)
+local with_tools = assert(request.copy({ messages = { { role = "user", content = "u" } }, max_tokens = 1,
+  tools = { { name = "Read File", description = "reads", args = { { name = "file_name", type = "string" } } } } }))
+assert(request.estimate_prompt(with_tools) > 3 + 4 + 1 + 10)
 
 -- backoff: doubles, capped, jittered in [d/2, d], never under Retry-After
 local cfg = { backoff = 1, backoff_max = 30 }
-assert(llm.backoff(1, nil, cfg, 0) == 0.5 and llm.backoff(1, nil, cfg, 1) == 1)
-assert(llm.backoff(3, nil, cfg, 1) == 4)
-assert(llm.backoff(10, nil, cfg, 1) == 30 and llm.backoff(10, nil, cfg, 0) == 15)
-assert(llm.backoff(1, 7, cfg, 0.5) == 7)
-assert(llm.backoff(6, 2, cfg, 1) == 30)
+assert(llm_http.backoff(1, nil, cfg, 0) == 0.5 and llm_http.backoff(1, nil, cfg, 1) == 1)
+assert(llm_http.backoff(3, nil, cfg, 1) == 4)
+assert(llm_http.backoff(10, nil, cfg, 1) == 30 and llm_http.backoff(10, nil, cfg, 0) == 15)
+assert(llm_http.backoff(1, 7, cfg, 0.5) == 7)
+assert(llm_http.backoff(6, 2, cfg, 1) == 30)
 
 -- a host with a token budget whose HTTP must never be reached
 local function host(limit)
@@ -49,9 +54,9 @@ local h = host(150)
 local c = assert(llm.new("openai:m@http://127.0.0.1:1/v1", h))
 local reply, msg, kind = c:chat{ messages = { { role = "user",
   content = string.rep("x", 400) } }, max_tokens = 100 }
--- 3 + 100 + 4 + 100 = 207 > 150: refused, nothing sent, nothing counted
+-- 3 + 80 + 4 + 100 = 187 > 150: refused, nothing sent, nothing counted
 assert(reply == nil and kind == "budget", tostring(msg))
-assert(msg:find("207 tokens") and msg:find("limit 150"), msg)
+assert(msg:find("187 tokens") and msg:find("limit 150"), msg)
 assert(h.posts == 0 and h.used == 0)
 -- ... and recorded, with the step and the error
 assert(#h.lines == 1)

@@ -1,7 +1,7 @@
 -- mlab-test: host-modules
 -- OpenAI wire format: request building and reply parsing.
 local cjson = require("cjson")
-local llm = require("llm")
+local json = require("json")
 local openai = require("llm_openai")
 
 local req = {
@@ -25,7 +25,7 @@ assert(b.stop[1] == "\nObservation:")
 local b2 = openai.body("m", { messages = { { role = "user", content = "x" } },
                               max_tokens = 5 })
 assert(#b2.messages == 1 and b2.stop == nil and b2.temperature == nil)
-local wire = llm.encode(b2)
+local wire = json.canonical(b2)
 assert(wire == '{"max_tokens":5,"messages":[{"content":"x","role":"user"}],'
   .. '"model":"m"}', wire)
 
@@ -49,15 +49,15 @@ local doc = cjson.decode([[{"id":"c1","object":"chat.completion",
   "finish_reason":"stop"},{"index":1,"message":{"role":"assistant",
   "content":"four"}}],
   "usage":{"prompt_tokens":12,"completion_tokens":1,"total_tokens":13}}]])
-local text, usage = openai.parse(doc)
-assert(text == "4")
-assert(usage.prompt == 12 and usage.completion == 1)
-assert(math.type(usage.prompt) == "integer")
+local out = openai.parse(doc)
+assert(out.text == "4" and out.tool_calls == nil)
+assert(out.usage.prompt == 12 and out.usage.completion == 1)
+assert(math.type(out.usage.prompt) == "integer")
 
 -- no usage: text still parses, usage is nil (llm.lua estimates)
-text, usage = openai.parse(cjson.decode(
+out = openai.parse(cjson.decode(
   '{"choices":[{"message":{"content":"ok"}}]}'))
-assert(text == "ok" and usage == nil)
+assert(out.text == "ok" and out.usage == nil)
 
 -- broken shapes are messages, not crashes
 assert(select(2, openai.parse({})) == "reply has no choices")

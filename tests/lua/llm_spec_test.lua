@@ -1,6 +1,7 @@
 -- mlab-test: host-modules
--- --llm specs, public specs, key redaction and canonical encoding.
+-- --llm specs, public specs, key redaction.
 local llm = require("llm")
+local record = require("llm_record")
 
 local s = llm.parse_spec("openai:gpt-4o-mini")
 assert(s.provider == "openai" and s.model == "gpt-4o-mini" and s.url == nil)
@@ -28,30 +29,50 @@ assert(llm.public_spec("anthropic:c") == "anthropic:c")
 
 -- redaction: exact secrets always, key and bearer shapes when loose
 local key = "sk-proj-abcdefghijklmnop1234"
-local r = llm.redact("Incorrect API key provided: " .. key .. ".", { key })
-assert(not r:find(key, 1, true) and r:find("[REDACTED]", 1, true))
-r = llm.redact("key sk-ant-api03-ZZZZZZZZZZZZ seen", {})
+local r = record.redact("Incorrect API key provided: " .. key .. ".", { key })
+assert(r == "Incorrect API key provided: [REDACTED].", r)
+r = record.redact("key sk-ant-api03-ZZZZZZZZZZZZ seen", {}, true)
 assert(r == "key sk-[REDACTED] seen", r)
-r = llm.redact('header "Authorization: Bearer abc.def-123"', {})
+r = record.redact('header "Authorization: Bearer abc.def-123"', {}, true)
 assert(r == 'header "Authorization: Bearer [REDACTED]"', r)
--- strict mode (reply text) keeps innocent look-alikes
-assert(llm.redact("use sk-learn-and-more-things", {}, false) ==
-  "use sk-learn-and-more-things")
-assert(llm.redact("a SECRET b SECRET", { "SECRET" }, false) ==
-  "a [REDACTED] b [REDACTED]")
-assert(llm.redact("short sk-1", {}) == "short sk-1")
+-- strict mode keeps innocent look-alikes
+assert(record.redact("use sk-learn-and-more-things", {}) == "use sk-learn-and-more-things")
+assert(record.redact("a SECRET99 b SECRET99", { "SECRET99" }) == "a [REDACTED] b [REDACTED]")
+assert(record.redact("short sk-1", {}, true) == "short sk-1")
+-- adjacent and overlapping occurrences: left to right, exact
+assert(record.redact("abcdabcdabcdabcd!", { "abcdabcd" }) == "[REDACTED][REDACTED]!")
+assert(record.redact("aaaaaaaaa", { "aaaaaaaa" }) == "[REDACTED]a")
+-- a pattern character in a key is plain text
+assert(record.redact("x%.+-*?[^$y", { "%.+-*?[^$" }) == "x[REDACTED]y")
+-- secrets shorter than 8 bytes are placeholders: never replaced
+assert(record.redact("xxxx EMPTY test", { "x", "EMPTY", "test" }) == "xxxx EMPTY test")
+local sec, note = record.secrets("x", "OPENAI_API_KEY")
+assert(#sec == 0 and note:find("placeholder") and note:find("OPENAI_API_KEY"))
+sec, note = record.secrets("EMPTY", "OPENAI_API_KEY")
+assert(#sec == 0 and note)
+sec, note = record.secrets(key, "OPENAI_API_KEY")
+assert(sec[1] == key and note == nil)
+assert(#record.secrets(nil, "K") == 0)
 
--- canonical encoding: sorted keys, integral floats as integers
-assert(llm.encode({ b = 1, a = { 1.0, 2.5, "x" }, c = true }) ==
-  '{"a":[1,2.5,"x"],"b":1,"c":true}')
-assert(llm.encode({ t = 0.7 }) == '{"t":0.7}')
-assert(llm.encode({}) == "{}")
-assert(not pcall(llm.encode, { f = print }))
--- slashes are not escaped, and backslashes before them survive
-local cjson = require("cjson")
-local tricky = { u = "http://h/v1", w = "a\\/b\\\\/c" }
-local enc = llm.encode(tricky)
-assert(enc:find('"http://h/v1"', 1, true), enc)
-local back = cjson.decode(enc)
-assert(back.u == tricky.u and back.w == tricky.w, enc)
+-- linear: a 4 MB text holding the key 100000 times is scrubbed at once
+-- (the old replace-and-concatenate loop copied the text per occurrence)
+local big = string.rep("Incorrect key " .. key .. " ", 100000)
+local t0 = os.clock()
+local clean = record.redact(big, { key })
+assert(not clean:find(key, 1, true))
+assert(select(2, clean:gsub("%[REDACTED%]", "")) == 100000)
+assert(os.clock() - t0 < 5, "redaction is not linear")
+
+-- error messages: scrubbed whole, then cut, then scrubbed of key shapes
+local lines = {}
+local rec = record.new({ record = function(l) lines[#lines + 1] = l; return true end }, { key }, 7)
+local m = rec.message(string.rep("y", 3990) .. key .. string.rep("z", 100000))
+assert(not m:find("sk%-proj") and #m < record.MAX_MESSAGE + 100, #m)
+assert(m:find("more bytes%]$"))
+-- records: every string scrubbed, the caller's table untouched
+assert(rec.next() == 8 and rec.next() == 9)
+local line = { call = 9, reply = "the key is " .. key, request = { messages = { { content = key } } } }
+rec.write(line)
+assert(lines[1].reply == "the key is [REDACTED]" and lines[1].request.messages[1].content == "[REDACTED]")
+assert(line.reply == "the key is " .. key, "what the agent sees is not redacted")
 print("llm_spec_test: ok")

@@ -2,15 +2,16 @@
 -- check that it did the same thing: the same actions with the same inputs,
 -- the same workspace tree after every step, the same status and score.
 --
--- cli.lua calls M.main(args, cli) with its helpers (parse, find_run,
--- runs_dir, read_manifest, read_trace, summary, out, err, root, version).
+local cl = require("cmdline")
+local view = require("view")
 local run_mod = require("run")
+local rundir = require("rundir")
 local json = require("json")
 local snap = require("mlab.snap")
 
 local M = {}
 
-M.HELP = [[
+M.help = [[
 usage: mlab replay RUN [--runs-dir D] [--id ID] [-q]
 
 Runs RUN's task and agent again with --llm replay:RUN/llm.jsonl (every model
@@ -35,29 +36,20 @@ function M.trees(dir)
   return #t > 0 and t or nil
 end
 
--- Step lines only: the trace also holds events (the run's end).
-local function steps_of(trace)
-  local out = {}
-  for _, s in ipairs(trace) do
-    if s.step ~= nil then out[#out + 1] = s end
-  end
-  return out
-end
-
 local function same(a, b)
   return json.encode(a) == json.encode(b)
 end
 
 -- Differences between the original run and its replay, as lines.
-function M.compare(cli, a, b)
+function M.compare(a, b)
   local diffs = {}
   local function add(fmt, ...) diffs[#diffs + 1] = fmt:format(...) end
-  local ma, mb = cli.read_manifest(a), cli.read_manifest(b)
+  local ma, mb = assert(rundir.at(a):manifest()), assert(rundir.at(b):manifest())
   if ma.status ~= mb.status then add("status: %s, replay %s", ma.status, mb.status) end
   if ma.score ~= mb.score then
     add("score: %s, replay %s", tostring(ma.score), tostring(mb.score))
   end
-  local ta, tb = steps_of(cli.read_trace(a)), steps_of(cli.read_trace(b))
+  local ta, tb = rundir.at(a):steps(), rundir.at(b):steps()
   if #ta ~= #tb then add("steps: %d, replay %d", #ta, #tb) end
   for i = 1, math.min(#ta, #tb) do
     if ta[i].action ~= tb[i].action or not same(ta[i].input, tb[i].input) then
@@ -78,39 +70,40 @@ function M.compare(cli, a, b)
   return diffs, #ta
 end
 
-function M.main(args, cli)
-  local o, pos = cli.parse(args, { ["runs-dir"] = "value", id = "value",
+function M.main(args)
+  local o, pos = cl.parse(args, { ["runs-dir"] = "value", id = "value",
     quiet = "flag", q = "flag" })
-  if not o or #pos ~= 1 then error({ usage = M.HELP }) end
-  local dir, e = cli.find_run(o, pos[1])
-  if not dir then cli.err(e); return 2 end
-  local m = cli.read_manifest(dir)
-  if not m then cli.err("cannot read " .. dir .. "/run.json"); return 2 end
+  if not o or #pos ~= 1 then cl.usage(M.help) end
+  local rd = cl.run(o, pos[1])
+  local dir = rd.dir
+  local m, merr = rd:manifest()
+  if not m then cl.err(merr); return 2 end
   local b = m.budgets or {}
   local quiet = o.quiet or o.q
   local opts = {
-    root = cli.root, task = m.task_dir, agent = m.agent_path,
-    llm = "replay:" .. dir .. "/llm.jsonl",
+    root = cl.ROOT, task = m.task_dir, agent = m.agent_path,
+    llm = "replay:" .. rd.dir,
     max_steps = math.tointeger(b.max_steps), max_time = b.max_time,
     max_tokens = math.tointeger(b.max_tokens), max_mem_mb = b.max_mem_mb,
-    runs_dir = cli.runs_dir(o), id = o.id, version = cli.version,
+    runs_dir = cl.runs_dir(o), id = o.id, version = cl.VERSION,
+    seed = math.tointeger(m.seed) or 0,
   }
   if not quiet then
-    opts.on_step = function(rec) io.stderr:write(cli.step_line(rec)) end
+    opts.on_step = function(rec) io.stderr:write(view.step_line(rec)) end
   end
   local run, serr = run_mod.start(opts)
-  if not run then cli.err(serr); return 2 end
+  if not run then cl.err(serr); return 2 end
   run.manifest.replay_of = m.id
   local rm = run_mod.complete(run, opts)
-  cli.out(cli.summary(rm))
-  cli.out(("dir      %s\n"):format(run.paths.dir))
-  local diffs, steps = M.compare(cli, dir, run.paths.dir)
+  cl.out(view.summary(rm))
+  cl.out(("dir      %s\n"):format(run.paths.dir))
+  local diffs, steps = M.compare(dir, run.paths.dir)
   if #diffs == 0 then
-    cli.out(("replay   identical to %s: %d steps, same actions, same trees, same score\n")
+    cl.out(("replay   identical to %s: %d steps, same actions, same trees, same score\n")
       :format(m.id, steps))
     return 0
   end
-  cli.out(("replay   DIFFERS from %s:\n  %s\n"):format(m.id, table.concat(diffs, "\n  ")))
+  cl.out(("replay   DIFFERS from %s:\n  %s\n"):format(m.id, table.concat(diffs, "\n  ")))
   return 1
 end
 
