@@ -9,10 +9,12 @@
  *
  * What counts as a finding: a C crash, a sanitizer report (ASan, UBSan,
  * LeakSanitizer), a hang past -timeout, or fuzz.fail(msg) from a driver
- * whose module promised not to raise.  A Lua error is an outcome, not a
- * finding; so is running out of the Lua heap, which is capped (FUZZ_MEM)
- * so that an input asking for a huge string is refused, not reported as
- * a leak or an RSS overrun.
+ * whose module promised not to raise.  A Lua error of a module is an
+ * outcome, not a finding (the drivers call modules under pcall); so is
+ * running out of the Lua heap, which is capped (FUZZ_MEM) so that an input
+ * asking for a huge string is refused, not reported as a leak or an RSS
+ * overrun.  An error escaping a driver stops the run: the driver itself
+ * is broken (a module API it calls has moved).
  *
  * Coverage: libFuzzer sees the C code through -fsanitize=fuzzer, but the
  * parsers are Lua, which runs in Debian's (uninstrumented) liblua.  A line
@@ -315,7 +317,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   lua_pushcfunction(L, run_driver); /* pushing the input may raise too */
   lua_pushlightuserdata(L, (void *)data);
   lua_pushinteger(L, (lua_Integer)size);
-  (void)lua_pcall(L, 2, 0, 0); /* a Lua error is an outcome */
+  /* The drivers catch the modules' errors (an outcome); one that reaches
+   * here is the driver's own, such as an API it calls that has moved:
+   * stop, or every input would be a silent no-op.  Running out of the
+   * capped heap is an outcome wherever it happens. */
+  if (lua_pcall(L, 2, 0, 0) == LUA_ERRRUN) {
+    fprintf(stderr, "fuzz: %s: the driver failed: %s\n", FUZZ_TARGET,
+            lua_tostring(L, -1));
+    remove_tmpdir();
+    abort();
+  }
   lua_settop(L, 0);
   /* Free this input's garbage now: libFuzzer's leak check runs when an
    * input leaves more mallocs than frees, and Lua's lagging collector
