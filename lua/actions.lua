@@ -53,11 +53,7 @@ local SCRIPT = "a script name, relative to the workspace"
 
 -- Lines first..last (1-based, inclusive; last defaults to the end).
 local function split_lines(text)
-  local lines = {}
-  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
-  local rest = text:match("([^\n]+)$")
-  if rest then lines[#lines + 1] = rest end
-  return lines
+  return diff.lines(text) -- linear in long lines (see there)
 end
 
 -- The code in a model's reply: the first ```python (or any ```) block, or

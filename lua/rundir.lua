@@ -77,11 +77,16 @@ end
 local function read_lines(path)
   local text = host.read(path)
   if not text then return {} end
-  local out = {}
-  for line in text:gmatch("([^\n]*)\n") do -- a line without its newline is torn
-    local v = json.decode(line)
+  local out, at = {}, 1
+  -- A plain find: a pattern like "([^\n]*)\n" backtracks over a torn
+  -- last line from every position, quadratic in its length.
+  while true do
+    local nl = text:find("\n", at, true)
+    if not nl then break end -- a line without its newline is torn
+    local v = json.decode(text:sub(at, nl - 1))
     if type(v) ~= "table" then break end
     out[#out + 1] = v
+    at = nl + 1
   end
   return out
 end

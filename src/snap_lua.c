@@ -68,8 +68,10 @@ lsnap_frozen(lua_State *L)
     int len = (int)luaL_len(L, 3);
     luaL_argcheck(L, len <= SNAP_MAX_PATTERNS, 3, "too many patterns");
     for (int i = 1; i <= len; i++) {
-      lua_rawgeti(L, 3, i);
-      pats[n++] = luaL_checkstring(L, -1);
+      /* Strings only: a converted number would be collected once popped */
+      if (lua_rawgeti(L, 3, i) != LUA_TSTRING)
+        luaL_argerror(L, 3, "patterns must be strings");
+      pats[n++] = lua_tostring(L, -1);
       lua_pop(L, 1); /* still referenced by the table */
     }
   }
@@ -176,13 +178,17 @@ lsnap_tree(lua_State *L)
   return 1;
 }
 
+/* box (pushed before text was made) holds text while it is pushed. */
 static int
-push_owned(lua_State *L, int error, char *text)
+push_owned(lua_State *L, int error, struct lh_box *box, char *text)
 {
-  if (error)
+  box->p = text;
+  if (error) {
+    lh_box_release(box);
     return lh_failerr(L, error);
+  }
   lua_pushstring(L, text ? text : "");
-  free(text);
+  lh_box_release(box);
   return 1;
 }
 
@@ -190,19 +196,23 @@ static int
 lsnap_diff(lua_State *L)
 {
   struct snap **s = checksnap(L);
+  const char *a = luaL_optstring(L, 2, NULL), *b = luaL_checkstring(L, 3);
+  const char *path = luaL_optstring(L, 4, NULL);
+  struct lh_box *box = lh_box(L, free); /* pushing may raise */
   char *out = NULL;
-  int error = snap_diff(*s, luaL_optstring(L, 2, NULL), luaL_checkstring(L, 3),
-                        luaL_optstring(L, 4, NULL), &out);
-  return push_owned(L, error, out);
+  int error = snap_diff(*s, a, b, path, &out);
+  return push_owned(L, error, box, out);
 }
 
 static int
 lsnap_changes(lua_State *L)
 {
   struct snap **s = checksnap(L);
+  const char *rev = luaL_checkstring(L, 2);
+  struct lh_box *box = lh_box(L, free); /* pushing may raise */
   char *out = NULL;
-  int error = snap_changes(*s, luaL_checkstring(L, 2), &out);
-  return push_owned(L, error, out);
+  int error = snap_changes(*s, rev, &out);
+  return push_owned(L, error, box, out);
 }
 
 static int
