@@ -17,6 +17,7 @@
 --   M.AI_PROMPT                "\n\nAssistant:" (upstream wrote it before
 --                              each step of the history; the fork did not)
 --   M.tools_prompt(entries) -> text      the tool list of the prompt
+--   M.tool_prompt(entry) -> text         one tool's description and usage
 --   M.initial_prompt(tools, problem, fields) -> text
 --   M.parse_entries(text, fields) -> entries | nil   its regex, greedy
 --   M.print_action(entries, fields) -> text
@@ -86,6 +87,8 @@ local function tool_prompt(e)
     .. "        }\n        Observation: [%s]\n        ```"):format(e.description or "", e.name,
     table.concat(usage, ",\n            "), e.returns or "") .. "\n\n"
 end
+
+M.tool_prompt = tool_prompt
 
 function M.tools_prompt(entries)
   local out = {}
