@@ -177,7 +177,7 @@ local function run_script(h, argv)
     argv = argv, cwd = run.paths.workspace,
     timeout = hz.script_timeout or run.task.timeout,
     mem_mb = hz.mem_mb or run.task.memory_mb, procs = 512, out_cap = hz.out_cap or run.out_cap,
-    sandbox = run.sandbox, hide = run.hide,
+    sandbox = true, unconfined = run.unconfined,
   })
   if not r then return nil, err, code end
   -- The run's time ran out while the script ran: this step is recorded,
@@ -223,8 +223,10 @@ end
 -- The catalogue, in the reference study's order.  args[i] = { name, type
 -- ("string" | "integer" | "strings"), description, optional, text (free
 -- text: a list of strings is joined), path (a file name: an error about
--- it names it) }.  ref_error: the key of the reference's EnvError text
--- (mlagentbench.lua M.ERRORS) when the action fails under the preset.
+-- it names it) }.  changes: what the action may change in the workspace:
+-- a function of its arguments giving the paths, "any" (a script ran), or
+-- nil (it changes nothing).  ref_error: the key of the reference's EnvError
+-- text (mlagentbench.lua M.ERRORS) when the action fails under the preset.
 
 local CATALOGUE = {
   { name = "List Files", primitive = true, ref_error = "list",
@@ -264,6 +266,7 @@ local CATALOGUE = {
     end,
     revive = function(_, rec) return rec.observation end },
   { name = "Write File", primitive = true, ref_error = "write",
+    changes = function(a) return { a.file_name } end,
     description = "Use this to write a file. If the file already exists, it will be overwritten.",
     args = { { name = "file_name", type = "string", path = true, description = FILE },
              { name = "content", type = "string", text = true,
@@ -276,6 +279,7 @@ local CATALOGUE = {
       return true, ("File %s written successfully."):format(a.file_name)
     end },
   { name = "Append File", primitive = true, ref_error = "append",
+    changes = function(a) return { a.file_name } end,
     description = "Use this to append a file to a new location with a new name.",
     args = { { name = "file_name", type = "string", path = true, description = FILE },
              { name = "content", type = "string", text = true,
@@ -288,6 +292,7 @@ local CATALOGUE = {
       return true, ("File %s appended successfully."):format(a.file_name)
     end },
   { name = "Copy File", primitive = true, ref_error = "copy",
+    changes = function(a) return { a.destination } end,
     description = "Use this to copy a file to a new location with a new name.",
     args = { { name = "source", type = "string", path = true, description = FILE },
              { name = "destination", type = "string", path = true, description = FILE } },
@@ -299,6 +304,7 @@ local CATALOGUE = {
       return true, ("File %s copied to %s%s"):format(a.source, a.destination, h.ref and "" or ".")
     end },
   { name = "Undo Edit Script", primitive = true, ref_error = "undo",
+    changes = function(a) return { a.script_name } end,
     description = "Use this to undo the last edit of the python script.",
     args = { { name = "script_name", type = "string", path = true, description = SCRIPT } },
     returns = "The observation will be the content of the script before the last edit. If the script "
@@ -314,6 +320,7 @@ local CATALOGUE = {
         h.ref and "" or "of ", text)
     end },
   { name = "Execute Script", primitive = true, ref_error = "execute",
+    changes = "any",
     description = "Use this to execute the python script. The script must already exist.",
     args = { { name = "script_name", type = "string", path = true, description = SCRIPT },
              { name = "arguments", type = "strings", optional = true, hidden = true,
@@ -368,6 +375,7 @@ local CATALOGUE = {
                duration = rec.duration_s }
     end },
   { name = "Python REPL", primitive = true, off = true,
+    changes = "any",
     description = "A python REPL. Use this to execute single line python commands.",
     args = { { name = "command", type = "string", text = true, description = "a valid python command" } },
     returns = "The observation will be output of the command or errors.",
@@ -377,6 +385,7 @@ local CATALOGUE = {
       return true, r.output .. exec_footer(r)
     end },
   { name = "Edit File", primitive = true, off = true,
+    changes = function(a) return { a.file_name } end,
     description = "Use this to replace a range of lines of a file, or one exact piece of its "
       .. "text, with new text.",
     args = { { name = "file_name", type = "string", path = true, description = FILE },
@@ -441,6 +450,7 @@ local CATALOGUE = {
       return true, merged
     end },
   { name = "Append Summary to Research Log",
+    changes = function() return { M.LOG } end,
     description = "Append to the summary of previous step to research log",
     args = { { name = "content", type = "string", text = true,
                description = "a string within 500 character limit" } },
@@ -486,6 +496,7 @@ local CATALOGUE = {
     end,
     revive = function(_, rec) return (rec.observation:match("^.-\n\n(.*)$")) end },
   { name = "Edit Script (AI)", model = true, ref_error = "read",
+    changes = function(a) return { a.save_name, a.script_name } end,
     description = "Use this to do a relatively large but cohesive edit over a python script. Instead of "
       .. "editing the script directly, you should describe the edit instruction so that another AI can "
       .. "help you do this.",
@@ -523,6 +534,7 @@ local CATALOGUE = {
       return true, saved(a.script_name, a.save_name, old, new)
     end },
   { name = "Edit Script Segment (AI)", model = true, ref_error = "read",
+    changes = function(a) return { a.save_name, a.script_name } end,
     description = "Use this to do a relatively large but cohesive edit over a python script over a "
       .. "segment. Instead of editing the script directly, you should describe the edit instruction so "
       .. "that another AI can help you do this.",
@@ -823,7 +835,21 @@ function H:call(name, args)
     self.run.final_answer = args.final_answer
     self.steps:finish_answer()
   end
+  if (e.changes or e.agent_run) and r.step then self:check_disk() end
   return r
+end
+
+-- A step that wrote to the workspace may have passed the run's disk cap
+-- (scripts are stopped at it; writes of the agent's own are checked here):
+-- the run then ends, with the step recorded.
+function H:check_disk()
+  local cap = self.run.disk_mb
+  if not cap or cap <= 0 then return end
+  local use = exec.disk_usage(self.run.paths.workspace)
+  if use and use.bytes > cap * 1048576 then
+    self.steps:halt("disk", ("the workspace holds %.0f MB, more than the run's disk cap of "
+      .. "%d MB"):format(use.bytes / 1048576, cap))
+  end
 end
 
 -- Bad input as a step of its own: the agent is told, the trace shows it.
@@ -898,9 +924,11 @@ end
 
 -- ctx.actions:define{...}: an action of the agent's own.
 function H:define(spec)
-  local s, err = plain.copy(spec, "define")
-  if not s then error(err, 3) end
   local fn = rawget(spec, "run")
+  local fields = {}
+  for _, k in ipairs({ "name", "description", "args", "returns" }) do fields[k] = rawget(spec, k) end
+  local s, err = plain.copy(fields, "define")
+  if not s then error(err, 3) end
   if type(s.name) ~= "string" or not s.name:match("^[%w][%w _%-%(%)]*$") or #s.name > 64 then
     error("define: name must be a short name of letters, digits, spaces, '-', '_' or '()'", 3)
   end
