@@ -135,8 +135,11 @@ local function after(self, n, action, input, body, paths, started, t0, okf, v, o
   local rec = { step = n, action = action, input = input, started = started }
   local r = { step = n }
   if v == nil then
+    -- extra = { code, observation }: the failure as the agent is to read it
+    local shown
+    if type(extra) == "table" then extra, shown = extra.code, extra.observation end
     rec.error, rec.code = tostring(obs or "failed"), extra
-    rec.observation = "error: " .. rec.error
+    rec.observation = shown or ("error: " .. rec.error)
     r.error, r.code = rec.error, rec.code
   else
     rec.observation = obs
