@@ -20,6 +20,7 @@
  * snap_commit or by the caller after it has appended its trace line.
  */
 #include "snapshot.h"
+#include "fsutil.h"
 #include "error.h"
 
 #include <ctype.h>
@@ -2493,29 +2494,6 @@ dir_nonempty(const char *dir)
   return found;
 }
 
-/* mkdir -p: libgit2 makes only the last component of target_directory. */
-static int
-mkdir_p(const char *dir)
-{
-  char p[4096];
-  size_t n = strlen(dir);
-
-  if (n >= sizeof p) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(p, dir, n + 1);
-  for (char *q = p + 1; *q; q++) {
-    if (*q != '/')
-      continue;
-    *q = '\0';
-    if (mkdir(p, 0755) != 0 && errno != EEXIST)
-      return -1;
-    *q = '/';
-  }
-  return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int
 snap_checkout(struct snap *s, const char *rev, const char *dir)
 {
@@ -2531,9 +2509,9 @@ snap_checkout(struct snap *s, const char *rev, const char *dir)
   if (full)
     return mlab_fail(MLAB_EEXISTS, "snapshot: checkout into %s: not empty",
                      dir);
-  if (mkdir_p(dir) != 0)
-    return mlab_fail(MLAB_ERROR, "snapshot: checkout into %s: %s", dir,
-                     strerror(errno));
+  /* libgit2 makes only the last component of target_directory. */
+  if ((error = fsu_mkdir_p(dir)))
+    return error;
   git_checkout_options_init(&o, GIT_CHECKOUT_OPTIONS_VERSION);
   if ((error = lookup_commit(&c, s, rev)))
     goto done;
