@@ -227,6 +227,41 @@ function M.model_of(m)
   return (rest:gsub("@https?://.*$", ""))
 end
 
+-- The model reply that led to each step: of the calls made after step
+-- n-1 (llm.jsonl "step" = n-1), an imported agent call, or the last whose
+-- reply names the step's action (a ReAct "Action:" line or a tool call).
+-- Returns { [n] = call line }.
+function M.step_replies(steps, calls)
+  local by_step = {}
+  for _, c in ipairs(calls) do
+    local n = math.tointeger(c.step)
+    if n and type(c.reply) == "string" then
+      by_step[n + 1] = by_step[n + 1] or {}
+      table.insert(by_step[n + 1], c)
+    end
+  end
+  local out = {}
+  for _, st in ipairs(steps) do
+    local n = math.tointeger(st.step)
+    local best
+    for _, c in ipairs(by_step[n] or {}) do
+      if c.purpose == "agent" then
+        if not c.error then best = c end
+      else
+        local names = false
+        for _, tc in ipairs(type(c.tool_calls) == "table" and c.tool_calls or {}) do
+          if type(tc) == "table" and tc.name == st.action then names = true end
+        end
+        local a = c.reply:match("\n[%*#%s]*Action[%*%s]*:[%*%s]*([^\n]-)%s*\n")
+          or c.reply:match("^[%*#%s]*Action[%*%s]*:[%*%s]*([^\n]-)%s*\n")
+        if names or (a and a:gsub("[%*`]", "") == st.action) then best = c end
+      end
+    end
+    out[n] = best
+  end
+  return out
+end
+
 -- A run as a script sees it -------------------------------------------------
 
 local function run_object(rd, tmp)
@@ -243,36 +278,9 @@ local function run_object(rd, tmp)
     if not cache.calls then cache.calls = rd:calls() end
     return cache.calls
   end
-  -- The model reply that led to step n: the calls made after step n-1
-  -- (llm.jsonl "step" = n-1); of those, an imported agent call, or the
-  -- last whose reply names the step's action (ReAct "Action:" or a tool
-  -- call); else nil.
   local function reply_for(n)
-    cache.replies = cache.replies or {}
-    if cache.replies[n] ~= nil then return cache.replies[n] or nil end
-    local st = steps()[n]
-    local found = false
-    if st then
-      local best
-      for _, c in ipairs(calls()) do
-        if c.step == n - 1 and type(c.reply) == "string" then
-          if c.purpose == "agent" then
-            if not c.error then best = c end
-          else
-            local names = false
-            for _, tc in ipairs(type(c.tool_calls) == "table" and c.tool_calls or {}) do
-              if type(tc) == "table" and tc.name == st.action then names = true end
-            end
-            local a = c.reply:match("\n[%*#%s]*Action[%*%s]*:[%*%s]*([^\n]-)%s*\n")
-              or c.reply:match("^[%*#%s]*Action[%*%s]*:[%*%s]*([^\n]-)%s*\n")
-            if names or (a and a:gsub("[%*`]", "") == st.action) then best = c end
-          end
-        end
-      end
-      found = best or false
-    end
-    cache.replies[n] = found
-    return found or nil
+    if not cache.replies then cache.replies = M.step_replies(steps(), calls()) end
+    return cache.replies[n]
   end
   local methods = {}
   function methods.manifest() return deep_copy(manifest()) end

@@ -128,11 +128,23 @@ local function bundle(dir, out)
       table.insert(replies[r.run_key], r)
     end
   end
+  -- The agent calls' max_tokens, as the runs' prompt logs show it (the
+  -- response header "<model> response (500)"): prompts.jsonl samples them.
+  local max_tokens = {}
+  for line in (host.read(dir .. "/prompts.jsonl") or ""):gmatch("[^\n]+") do
+    if line:find('"kind": "agent', 1, true) then
+      local r = json.decode(line)
+      if type(r) == "table" and r.run_key and (r.kind == "agent" or r.kind == "agent_retry")
+          and tonumber(r.max_tokens) then
+        max_tokens[r.run_key] = math.tointeger(r.max_tokens) or r.max_tokens
+      end
+    end
+  end
   for _, n in ipairs(host.list_dir(dir .. "/traces") or {}) do
     if n:match("%.trace%.json$") then
       local key = n:gsub("%.trace%.json$", "")
       out[#out + 1] = { trace = dir .. "/traces/" .. n, key = key, info = info[key],
-                        replies = replies[key], bundle = dir }
+                        replies = replies[key], bundle = dir, max_tokens = max_tokens[key] }
     end
   end
 end
@@ -269,13 +281,13 @@ local function parse_step_log(text, n)
   while true do
     local a = text:find(HEAD, i, true)
     if not a then break end
-    local r1, r2, model = text:find("\n===================([^\n]-) response %(%d+%)=====================\n", a + #HEAD)
+    local r1, r2, model, max = text:find("\n===================([^\n]-) response %((%d+)%)=====================\n", a + #HEAD)
     if not r1 then break end
     local t1 = text:find("\n===================tokens=====================\n", r2 + 1, true)
     local reply = text:sub(r2 + 1, (t1 or #text + 1) - 1)
     local tail = t1 and text:sub(t1, t1 + 200) or ""
     calls[#calls + 1] = {
-      file_step = n, text = reply, model = model,
+      file_step = n, text = reply, model = model, max_tokens = tonumber(max),
       prompt_tokens = tonumber(tail:match("Number of prompt tokens: (%d+)")),
       sampled_tokens = tonumber(tail:match("Number of sampled tokens: (%d+)")),
       cut = t1 == nil,
@@ -522,7 +534,8 @@ local function calls_of(run, model)
   for i, r in ipairs(run.replies) do
     local line = {
       call = i, provider = "mlagentbench", model = r.model or model, purpose = "agent",
-      request = {}, reply = r.text or "",
+      request = { max_tokens = math.tointeger(r.max_tokens or run.src.max_tokens) },
+      reply = r.text or "",
       imported = { verdict = r.agent_verdict, attempt = math.tointeger(r.attempt) or r.attempt,
         turn = math.tointeger(r.turn) or r.turn, source = r.source,
         action_input_parse_error = r.action_input_parse_error, note = r.note },
