@@ -532,9 +532,11 @@ local function calls_of(run, model)
     turn_calls = {}
   end
   for i, r in ipairs(run.replies) do
+    local limit = run.input_limits and run.input_limits[r.model or model]
     local line = {
       call = i, provider = "mlagentbench", model = r.model or model, purpose = "agent",
-      request = { max_tokens = math.tointeger(r.max_tokens or run.src.max_tokens) },
+      request = { max_tokens = math.tointeger(r.max_tokens or run.src.max_tokens),
+                  max_input_tokens = limit },
       reply = r.text or "",
       imported = { verdict = r.agent_verdict, attempt = math.tointeger(r.attempt) or r.attempt,
         turn = math.tointeger(r.turn) or r.turn, source = r.source,
@@ -570,9 +572,13 @@ local function calls_of(run, model)
 end
 
 -- opts.key_seen: content key -> run id of runs imported before (copies
--- are marked duplicate_of).  Returns the run directory handle, or nil, err.
+-- are marked duplicate_of); opts.input_limits: model -> the tokens of a
+-- prompt its server kept (the rest was cut before the model saw it; a
+-- fact of the deployment the logs do not hold), written to each call as
+-- request.max_input_tokens.  Returns the run directory handle, or nil, err.
 function M.write(runs_dir, run, opts)
   opts = opts or {}
+  run.input_limits = opts.input_limits
   local src = run.src
   local id = opts.id or M.run_id(run)
   local rd, cerr = rundir.create(runs_dir, id)
@@ -678,6 +684,7 @@ function M.write(runs_dir, run, opts)
         model_steps = #run.steps - bk, bookkeeping_steps = bk,
         content_key = key, duplicate_of = dup, final_message = info.final_message,
         max_steps_assumed = (info.max_steps == nil) or nil,
+        input_limit = opts.input_limits and opts.input_limits[model],
       },
     }
     assert(rd:write_manifest(m))

@@ -2,8 +2,10 @@
 
   local labels = require("bad_plan")(view)
 
-Only runs the agent played out (a final answer, or its budget spent) are
-judged; a crash or a kill says nothing of the plan.  Rules:
+Rules (the last two only for runs the agent played out: a final answer,
+or its budget spent; a crash or a kill says nothing of how it would have
+ended; and not when every execution failed for the machine's sake, see
+fm_lib.env_failure):
   no_experiment     ten or more steps in a row that the agent chose, with
                     no script executed among them;
   edit_never_run    a script the agent wrote or edited that it never ran
@@ -13,8 +15,9 @@ judged; a crash or a kill says nothing of the plan.  Rules:
                     the code after its last edit (or none at all);
   submission_missing  the task asks for a file (submission.csv) that the
                     final workspace lacks; for imported runs without a
-                    workspace, no script ever ran successfully, or the file
-                    was last written by copying a script over it.
+                    workspace, no script ever ran successfully, a listing
+                    after the last run lacks it, or it was last written by
+                    copying a script over it.
 ]]
 local lib = require("fm_lib")
 
@@ -23,7 +26,6 @@ local AFTER = 3
 
 return function(v)
   local labels = {}
-  if not v.played then return labels end
   local steps = {}
   for _, s in ipairs(v.model_steps) do
     if not s.shutdown then steps[#steps + 1] = s end
@@ -63,6 +65,15 @@ return function(v)
     end
   end
 
+  -- Every execution failed for the machine's sake: the agent could not
+  -- have run its code, so the rest is the environment's (environment.lua).
+  local any_ok, env_only = false, false
+  for _, s in ipairs(steps) do
+    if lib.exec_ok(s) then any_ok = true end
+    if lib.env_failure(s) then env_only = true end
+  end
+  if not v.played or (env_only and not any_ok) then return labels end
+
   -- the final answer without running the final code
   if v.final then
     local last_edit, last_ok = nil, nil
@@ -99,9 +110,14 @@ return function(v)
       why = ("%s, which the task asks for, is not in the final workspace"):format(sub)
       ev = { { step = #v.steps, quote = "final workspace: " .. table.concat(files, " "):sub(1, 120) } }
     else
-      local last_ok, last_write = nil, nil
+      local last_ok, last_write, listing = nil, nil, nil
       for _, s in ipairs(steps) do
-        if lib.exec_ok(s) then last_ok = s end
+        if lib.exec_ok(s) then last_ok = s; listing = nil end
+        local d = type(s.input) == "table" and s.input.dir_path
+        if s.action == "List Files" and not s.error and (d == "." or d == "./" or d == "")
+            and not tostring(s.observation):match("^EnvError") then
+          listing = s
+        end
         local i = type(s.input) == "table" and s.input or {}
         local dest = (s.action == "Copy File" and i.destination) or
           ((s.action == "Write File" or s.action == "Append File") and i.file_name)
@@ -112,6 +128,11 @@ return function(v)
       if not last_ok then
         missing, why = true, ("no script ever ran successfully, so %s was never written"):format(sub)
         ev = { { step = steps[#steps] and steps[#steps].step or 0, quote = "no successful execution in the run" } }
+      elseif listing and not tostring(listing.observation):find(sub, 1, true)
+          and not (last_write and last_write.step > listing.step) then
+        missing = true
+        why = ("%s is not in the listing of step %d, after the last run of a script"):format(sub, listing.step)
+        ev = { { step = listing.step, quote = lib.quote(listing.observation, 120) } }
       elseif last_write and last_write.step > last_ok.step and last_write.action == "Copy File"
           and tostring(last_write.input.source):match("%.py$") then
         missing = true

@@ -12,6 +12,8 @@ Rules:
   reply_cut       a reply that stopped at its max_tokens before it gave an
                   action (the model ran out of room);
   reply_empty     a reply with no text at all;
+  prompt_cut      a prompt longer than its server kept (usage.prompt over
+                  request.max_input_tokens: the model saw only a part);
   output_cut      an observation truncated by the harness for length.
 One label per rule, with the first few places as evidence.
 ]]
@@ -41,7 +43,10 @@ return function(v)
     end
     local f = found[rule]
     f.count = f.count + 1
-    if #f.evidence < MAX_EVIDENCE then f.evidence[#f.evidence + 1] = { step = step, quote = lib.quote(quote, 120) } end
+    local last = f.evidence[#f.evidence]
+    if #f.evidence < MAX_EVIDENCE and not (last and last.step == step) then
+      f.evidence[#f.evidence + 1] = { step = step, quote = lib.quote(quote, 120) }
+    end
   end
   for _, s in ipairs(v.steps) do
     local obs = s.error and ("error: " .. tostring(s.error)) or tostring(s.observation or "")
@@ -60,6 +65,12 @@ return function(v)
       add("call_refused", "a model call was refused for the token budget", step, e.message)
     elseif e and (e.kind == "bad_request" or e.kind == "server") and find_any(e.message, LENGTH) then
       add("call_refused", "a model call was refused for its length", step, e.message)
+    end
+    local limit = type(c.request) == "table" and tonumber(c.request.max_input_tokens)
+    local ptok = type(c.usage) == "table" and tonumber(c.usage.prompt)
+    if limit and ptok and ptok > limit then
+      add("prompt_cut", ("a prompt was longer than the %d tokens its server kept"):format(limit), step,
+        ("%d prompt tokens"):format(ptok))
     end
     if type(c.reply) == "string" and not e or (e and e.kind == "bad_reply" and type(c.reply) == "string") then
       local text = c.reply

@@ -4,9 +4,10 @@
 
 Rules, over the steps the agent chose (research-log bookkeeping and the
 steps after an environment shut down are left out):
-  same_error      three or more executions in a row (other actions may lie
-                  between them) fail with the same error line (numbers and
-                  quoted names blurred): the fixes between them fixed nothing;
+  same_error      in a streak of failed executions (other actions may lie
+                  between them, no execution succeeds) an error line comes
+                  back (numbers and quoted names blurred): the fixes between
+                  them fixed nothing;
   repeat_4        the same action with the same input and the same
                   observation four times in a row (OpenHands' stuck rule);
   error_3         the same action with the same input failing three times in
@@ -17,7 +18,7 @@ Each loop is one label, its steps the evidence.
 ]]
 local lib = require("fm_lib")
 
-local SAME_ERROR, REPEAT, ERRORS, ALTERNATE = 3, 4, 3, 6
+local SAME_ERROR, REPEAT, ERRORS, ALTERNATE = 2, 4, 3, 6
 
 local function fold(s) return (tostring(s or ""):gsub("%s+", " ")) end
 
@@ -35,34 +36,39 @@ return function(v)
   for _, s in ipairs(v.model_steps) do
     if not s.shutdown then
       steps[#steps + 1] = s
-      s.key = s.action .. " " .. mlab.json.encode(s.input)
+      s.key = lib.input_key(s)
       s.obs = fold(s.error and ("error: " .. s.error) or s.observation)
     end
   end
 
-  -- the same error across consecutive executions
-  local run, sig = {}, nil
-  local function close_run()
-    if #run >= SAME_ERROR then
-      local ev = {}
-      for _, s in ipairs(run) do ev[#ev + 1] = { step = s.step, quote = lib.quote(lib.error_line(s), 120) } end
-      labels[#labels + 1] = lib.label("debugging_loop", "same_error",
-        ("%d executions in a row fail with the same error: %s"):format(#run,
-          lib.quote(lib.error_line(run[1]), 100)), ev)
+  -- an error that comes back within a streak of failed executions
+  local streak = {}
+  local function close_streak()
+    local count, first = {}, {}
+    local best
+    for _, s in ipairs(streak) do
+      local sig = lib.signature(lib.error_line(s))
+      count[sig] = (count[sig] or 0) + 1
+      first[sig] = first[sig] or s
+      if count[sig] >= SAME_ERROR and (not best or count[sig] > count[best]) then best = sig end
     end
+    if best then
+      local ev = {}
+      for _, s in ipairs(streak) do
+        if #ev < 6 then ev[#ev + 1] = { step = s.step, quote = lib.quote(lib.error_line(s), 120) } end
+      end
+      labels[#labels + 1] = lib.label("debugging_loop", "same_error",
+        ("%d failed executions in a row; this error %d times: %s"):format(#streak, count[best],
+          lib.quote(lib.error_line(first[best]), 100)), ev)
+    end
+    streak = {}
   end
   for _, s in ipairs(steps) do
     if lib.is_exec(s) then
-      local this = lib.exec_failed(s) and lib.signature(lib.error_line(s)) or nil
-      if this and this == sig then
-        run[#run + 1] = s
-      else
-        close_run()
-        run, sig = this and { s } or {}, this
-      end
+      if lib.exec_failed(s) then streak[#streak + 1] = s else close_streak() end
     end
   end
-  close_run()
+  close_streak()
 
   -- OpenHands' rules over windows of consecutive steps
   local function window_label(rule, why, from, to)

@@ -19,19 +19,6 @@ Rules:
 ]]
 local lib = require("fm_lib")
 
-local NETWORK = { "private repository", "pass a token", "connection error", "connectionerror",
-  "temporary failure in name resolution", "name or service not known", "max retries exceeded with url",
-  "network is unreachable", "couldn't connect to", "failed to establish a new connection",
-  "no space left on device", "cannot allocate memory", "out of memory", "memoryerror", "killed" }
-
-local function find_any(text, list)
-  local l = tostring(text or ""):lower()
-  for _, w in ipairs(list) do
-    if l:find(w, 1, true) then return w end
-  end
-  return nil
-end
-
 local MAX_EVIDENCE = 5
 
 return function(v)
@@ -59,10 +46,8 @@ return function(v)
     elseif obs:match("^EnvError: Error executing ") or s.code == "host" then
       add("tool_failure", "an action's own machinery failed", s.step, obs)
     end
-    if lib.is_exec(s) and lib.exec_failed(s) then
-      local w = find_any(lib.error_line(s), NETWORK) or find_any(obs:sub(-2000), NETWORK)
-      if w then add("no_network", "a script failed for its sandbox (" .. w .. ")", s.step, lib.error_line(s)) end
-    end
+    local w = lib.env_failure(s)
+    if w then add("no_network", "a script failed for its sandbox (" .. w .. ")", s.step, lib.error_line(s)) end
   end
   for _, c in ipairs(v.run:calls()) do
     local e = type(c.error) == "table" and c.error or nil

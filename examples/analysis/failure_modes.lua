@@ -20,31 +20,21 @@ labels { category, rule, why, evidence = { {step, quote}, ... } }; the
 same runs give the same labels.
 ]]
 local lib = require("fm_lib")
-
-local DETECTORS = {
-  hallucination = require("hallucination"),
-  debugging_loop = require("debugging_loop"),
-  context = require("context"),
-  bad_plan = require("bad_plan"),
-  environment = require("environment"),
-}
+local detectors = require("detectors")
 
 local o, names = mlab.options(arg or {}, { format = "value", json = "flag", html = "flag",
   table = "flag", all = "flag", only = "value" })
 if not o then error(names, 0) end
 local categories = lib.CATEGORIES
 if o.only then
-  if not DETECTORS[o.only] then error("--only: one of " .. table.concat(categories, ", "), 0) end
+  if not detectors.ALL[o.only] then error("--only: one of " .. table.concat(categories, ", "), 0) end
   categories = { o.only }
 end
 
 local results = {}
 for _, run in ipairs(mlab.runs(names)) do
   local v = lib.view(run)
-  local labels = {}
-  for _, c in ipairs(categories) do
-    for _, l in ipairs(DETECTORS[c](v)) do labels[#labels + 1] = l end
-  end
+  local labels = detectors.run(v, categories)
   local im = v.m.imported
   results[#results + 1] = { id = v.id, agent = v.agent, model = v.model, task = v.task.name,
     status = v.m.status, how = v.how, labels = labels, page = run:page(),

@@ -124,6 +124,38 @@ function M.signature(text)
   return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
 end
 
+-- What a script failure says about the machine it ran on (no network or
+-- model hub, no memory or disk), not about the agent's code.
+M.ENV_FAILURES = { "private repository", "pass a token", "connection error", "connectionerror",
+  "temporary failure in name resolution", "name or service not known",
+  "max retries exceeded with url", "network is unreachable", "couldn't connect to",
+  "failed to establish a new connection", "no space left on device", "cannot allocate memory",
+  "out of memory", "memoryerror", "killed" }
+
+function M.env_failure(s)
+  if not (M.is_exec(s) and M.exec_failed(s)) then return nil end
+  local function find(text)
+    local l = tostring(text or ""):lower()
+    for _, w in ipairs(M.ENV_FAILURES) do
+      if l:find(w, 1, true) then return w end
+    end
+  end
+  return find(M.error_line(s)) or find(tostring(s.observation or ""):sub(-2000))
+end
+
+-- An action's input as a key: a path written with backslashes ("a\/b",
+-- "a\b" in the string) is the same path as "a/b".
+function M.input_key(s)
+  local function norm(v)
+    if type(v) == "string" then return (v:gsub("\\/", "/"):gsub("\\", "/")) end
+    if type(v) ~= "table" then return v end
+    local out = {}
+    for k, x in pairs(v) do out[k] = norm(x) end
+    return out
+  end
+  return s.action .. " " .. mlab.json.encode(norm(s.input))
+end
+
 -- Numbers in a text -------------------------------------------------------
 
 -- Each number written in text: value, the text as written, percent.
@@ -172,15 +204,17 @@ function M.evidence_step(s)
   return not MODEL_TEXT[s.action]
 end
 
--- The metric words a claim is about (lower case).
-M.METRIC_WORDS = { "accuracy", "acc", "score", "loss", "rmse", "mae", "mse", "smape", "f1",
-  "auc", "perplexity", "precision", "recall", "error", "speed", "faster", "time",
-  "tokens per second", "tokens/s", "improv", "r2", "bleu", "rouge", "mcc" }
+-- What a claim about a result mentions (Lua patterns over lower case).
+M.METRIC_PATTERNS = { "%f[%w]accura", "%f[%w]acc%f[%W]", "%f[%w]score", "%f[%w]loss",
+  "%f[%w]rmse", "%f[%w]mae%f[%W]", "%f[%w]mse%f[%W]", "%f[%w]smape", "%f[%w]f1%f[%W]",
+  "%f[%w]auc%f[%W]", "perplexity", "precision", "%f[%w]recall", "error rate", "%f[%w]speed",
+  "faster", "run ?time", "execution time", "time taken", "tokens per second", "tokens/s",
+  "improv", "%f[%w]r2%f[%W]", "%f[%w]bleu", "%f[%w]rouge", "%f[%w]mcc%f[%W]" }
 
 function M.mentions_metric(line)
   local l = line:lower()
-  for _, w in ipairs(M.METRIC_WORDS) do
-    if l:find(w, 1, true) then return w end
+  for _, p in ipairs(M.METRIC_PATTERNS) do
+    if l:find(p) then return p end
   end
   return nil
 end

@@ -32,25 +32,29 @@ local COUNTED = { "epoch", "layer", "step", "fold", "estimator", "tree", "iterat
   "unit", "feature", "sample", "row", "column", "class", "file", "line", "head", "minute",
   "hour", "gb", "mb", "kb", "core", "cpu", "gpu", "version", "token" }
 
--- The first of words that s holds, each as a word start ("lr" is not in
--- "already"); words are plain text.
-local function has_any(s, words)
+-- The first of words that s holds, each from a word start ("lr" is not
+-- in "already"); whole: also to a word end ("no" is not in "now").
+local function has_any(s, words, whole)
   local l = s:lower()
   for _, w in ipairs(words) do
     local pat = w:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0")
-    if w:match("^[%w ]+$") then pat = "%f[%w]" .. pat end
+    if w:match("^[%w ]+$") then
+      pat = "%f[%w]" .. pat
+      if whole then pat = pat .. "%f[%W]" end
+    end
     if l:find(pat) then return w end
   end
   return nil
 end
 
--- Sentences, with decimals kept whole ("62.63%" is not a sentence end).
+-- Sentences: a stop ends one only before a space or the end ("62.63%"
+-- and "train.py" stay whole).
 local function sentences(text)
   local t = tostring(text):gsub("\n", " ")
   local out, start = {}, 1
   for i = 1, #t do
     local c = t:sub(i, i)
-    if (c == "." or c == "!" or c == "?") and not t:sub(i + 1, i + 1):match("%d") then
+    if (c == "." or c == "!" or c == "?") and not t:sub(i + 1, i + 1):match("%S") then
       out[#out + 1] = t:sub(start, i)
       start = i + 1
     end
@@ -116,7 +120,7 @@ return function(v)
     local noise = tonumber(task.noise) or 0
     for _, sen in ipairs(sentences(v.final.text)) do
       local metric = lib.mentions_metric(sen)
-      local negated = has_any(sen, NEGATION)
+      local negated = has_any(sen, NEGATION, true)
       if metric and not negated then
         for _, n in ipairs(claimed_numbers(sen, known_before(fs))) do
           if not seen_before(n, fs) then
@@ -173,8 +177,8 @@ return function(v)
     local plan = f and f["Research Plan and Status"]
     if plan then
       for line in plan:gmatch("[^\n]+") do
-        if lib.mentions_metric(line) and not has_any(line, FUTURE) and not has_any(line, HYPER)
-            and not has_any(line, NEGATION) then
+        if lib.mentions_metric(line) and not has_any(line, FUTURE, true) and not has_any(line, HYPER)
+            and not has_any(line, NEGATION, true) then
           for _, n in ipairs(claimed_numbers(line, known_before(s.step))) do
             if (n.percent or n.text:find("%.")) and not reported[n.text]
                 and not seen_before(n, s.step) then

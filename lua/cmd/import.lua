@@ -7,7 +7,7 @@ local term = require("term")
 local M = {}
 
 M.help = [[
-usage: mlab import mlagentbench PATH... [--runs-dir D] [-q]
+usage: mlab import mlagentbench PATH... [--input-limit MODEL=N,...] [--runs-dir D] [-q]
 
 Turns MLAgentBench run logs into mlab run directories (one per run, id
 mlagentbench-TASK-MODEL-RUN).  PATH is a trace (env_log/trace.json or
@@ -25,11 +25,26 @@ one commit when the log has none).  A run already imported is skipped; a
 copy of another run (the same steps) is marked duplicate_of.  A trace cut
 short is imported up to its last whole step and marked partial.  Exit
 status 0 when every path imported (or was already there), 1 otherwise.
+
+--input-limit MODEL=N says that MODEL's server kept only the first N tokens
+of a prompt (the logs hold the whole prompt; e.g. codellama=3000 for the
+shared runs, whose Hugging Face endpoint cut inputs at 3000 tokens): each
+call of that model records it, and the context detector flags longer ones.
 ]]
 
 function M.main(args)
-  local o, pos = cl.parse(args, { ["runs-dir"] = "value", quiet = "flag", q = "flag" })
+  local o, pos = cl.parse(args, { ["runs-dir"] = "value", quiet = "flag", q = "flag",
+    ["input-limit"] = "value" })
   if not o then cl.usage(pos) end
+  local limits
+  if o["input-limit"] then
+    limits = {}
+    for item in o["input-limit"]:gmatch("[^,]+") do
+      local model, n = item:match("^%s*(.-)%s*=%s*(%d+)%s*$")
+      if not model or model == "" then cl.usage("--input-limit takes MODEL=TOKENS[,MODEL=TOKENS]") end
+      limits[model] = math.tointeger(tonumber(n))
+    end
+  end
   if pos[1] ~= "mlagentbench" then
     cl.usage("mlab import takes a format (mlagentbench) and paths (see mlab import --help)")
   end
@@ -54,7 +69,7 @@ function M.main(args)
         skipped = skipped + 1
         if not quiet then cl.out(("%-64s already imported\n"):format(id)) end
       else
-        local rd, werr = imp.write(runs_dir, run, { key_seen = seen })
+        local rd, werr = imp.write(runs_dir, run, { key_seen = seen, input_limits = limits })
         if not rd then
           failed = failed + 1
           cl.err(term.visible(werr))
