@@ -9,7 +9,7 @@ neither write a run nor reach a file by path.
   local runs = mlab.runs(arg)       -- run dirs, folders of runs, globs, ids
   r.id, r.dir
   r:manifest()  r:steps()  r:step(n)  r:ended()  r:calls()  r:scores()
-  r:reply(n)  r:fields(n)  r:task()  r:model()  r:page([n])
+  r:reply(n)  r:fields(n)  r:task()  r:model()  r:page([n])  r:branches()
   r:files(n)  r:file(n, path)  r:diff(a, b [, path])  r:changed(n)
   mlab.table(rows, { columns = {...}, format = "text"|"md"|"csv"|"json" })
   mlab.out(...)  mlab.html(s)  mlab.json.encode/decode  mlab.options(args, spec)
@@ -25,7 +25,12 @@ local reply_mod = require("reply")
 
 local M = {}
 
+-- A copy of data read from a run; integral numbers (JSON has one number
+-- type) come back as integers, so step 3 prints as 3.
 local function deep_copy(v, seen)
+  if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2 ^ 53 then
+    return math.tointeger(v)
+  end
   if type(v) ~= "table" then return v end
   seen = seen or {}
   if seen[v] then return seen[v] end
@@ -326,6 +331,15 @@ local function run_object(rd, tmp)
       cache.task = t
     end
     return deep_copy(cache.task)
+  end
+  -- Runs branched from this one in the same runs folder: { {id, step} }.
+  function methods.branches()
+    local out = {}
+    local parent_dir = rd.dir:match("^(.*)/[^/]+$") or "."
+    for _, b in ipairs(rundir.branches(parent_dir, rd.id)) do
+      out[#out + 1] = { id = b.id, step = math.tointeger(b.fork_step) or b.fork_step, dir = b.dir }
+    end
+    return out
   end
   function methods.page(_, n)
     local p = rd.dir .. "/run.html"
