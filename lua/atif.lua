@@ -67,12 +67,17 @@ function M.trajectory(rd, opts)
   local steps, ended = rd:steps()
   local calls = rd:calls()
   local replies = analysis.step_replies(steps, calls)
+  local problem = opts.problem or m.problem
+  if not problem and type(m.task_dir) == "string" then
+    local ok, task = pcall(require("task").load, m.task_dir)
+    if ok and task then problem = task.problem_text end
+  end
   local model = analysis.model_of(m)
   local has_model = model ~= "none" and model ~= ""
   local out = {}
   out[1] = {
     step_id = 1, source = "user", timestamp = iso(m.started),
-    message = tostring(opts.problem or m.problem or ("Task " .. tostring(m.task))),
+    message = tostring(problem or ("Task " .. tostring(m.task))),
     extra = { task = m.task },
   }
   for _, s in ipairs(steps) do
