@@ -379,7 +379,7 @@ function M.new(opts)
   api.table = function(rows, o) return M.format(rows, o) end
   api.html = M.html
   api.quote = M.quote
-  api.json = { encode = json.encode, decode = json.decode, null = json.null }
+  api.json = { encode = json.encode, decode = json.decode, null = json.null, array = json.array }
   api.out = function(...)
     local parts = table.pack(...)
     for i = 1, parts.n do parts[i] = tostring(parts[i]) end

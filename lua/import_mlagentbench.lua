@@ -281,7 +281,8 @@ local function parse_step_log(text, n)
   while true do
     local a = text:find(HEAD, i, true)
     if not a then break end
-    local r1, r2, model, max = text:find("\n===================([^\n]-) response %((%d+)%)=====================\n", a + #HEAD)
+    local r1, r2, model, max = text:find(
+      "\n===================([^\n]-) response %((%d+)%)=====================\n", a + #HEAD)
     if not r1 then break end
     local t1 = text:find("\n===================tokens=====================\n", r2 + 1, true)
     local reply = text:sub(r2 + 1, (t1 or #text + 1) - 1)

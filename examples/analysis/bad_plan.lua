@@ -37,7 +37,8 @@ return function(v)
       labels[#labels + 1] = lib.label("bad_plan", "no_experiment",
         ("%d steps in a row without running a script (steps %d-%d)"):format(to - from + 1,
           steps[from].step, steps[to].step),
-        { { step = steps[from].step, quote = steps[from].action }, { step = steps[to].step, quote = steps[to].action } })
+        { { step = steps[from].step, quote = steps[from].action },
+          { step = steps[to].step, quote = steps[to].action } })
     end
     from = nil
   end

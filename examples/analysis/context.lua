@@ -55,7 +55,8 @@ return function(v)
       add("too_long", "an input was refused or failed for its length", s.step, obs)
     end
     if find_any(obs, CUT_MARKS) or (type(s.result) == "table" and s.result.truncated == true) then
-      add("output_cut", "an observation was truncated for length", s.step, find_any(obs, CUT_MARKS) or "output truncated")
+      add("output_cut", "an observation was truncated for length", s.step,
+        find_any(obs, CUT_MARKS) or "output truncated")
     end
   end
   for _, c in ipairs(v.run:calls()) do

@@ -84,7 +84,9 @@ local function rule_list(labels)
   local parts = {}
   for _, l in ipairs(labels) do
     local steps = {}
-    for i, e in ipairs(l.evidence) do if i <= 3 then steps[#steps + 1] = tostring(math.tointeger(e.step) or e.step) end end
+    for i, e in ipairs(l.evidence) do
+      if i <= 3 then steps[#steps + 1] = tostring(math.tointeger(e.step) or e.step) end
+    end
     parts[#parts + 1] = ("%s/%s@%s"):format(l.category, l.rule, table.concat(steps, ","))
   end
   return table.concat(parts, " ")
@@ -94,7 +96,7 @@ if o.json then
   local out = { runs = {}, table = {} }
   for _, r in ipairs(results) do
     out.runs[#out.runs + 1] = { id = r.id, agent = r.agent, model = r.model, task = r.task,
-      status = r.status, ended = r.how, duplicate_of = r.duplicate_of, labels = mlab.json.encode(r.labels) ~= "{}" and r.labels or {} }
+      status = r.status, ended = r.how, duplicate_of = r.duplicate_of, labels = mlab.json.array(r.labels) }
   end
   for _, row in ipairs(rows) do
     local t = { agent = row.agent, model = row.model, runs = row.runs, none = row.counts.none }
@@ -130,7 +132,8 @@ if o.html then
     else
       parts[#parts + 1] = "<ul>\n"
       for _, l in ipairs(r.labels) do
-        parts[#parts + 1] = ("<li><span class=\"cat\">%s</span> (%s): %s<ul>\n"):format(h(l.category), h(l.rule), h(l.why))
+        parts[#parts + 1] = ("<li><span class=\"cat\">%s</span> (%s): %s<ul>\n"):format(
+          h(l.category), h(l.rule), h(l.why))
         for _, e in ipairs(l.evidence) do
           parts[#parts + 1] = ("<li><a href=\"%s\">step %s</a> <span class=\"q\">%s</span></li>\n"):format(
             h(r.run:page(e.step)), h(tostring(math.tointeger(e.step) or e.step)), h(e.quote or ""))
@@ -153,7 +156,8 @@ if not o.table then
   local lines = {}
   for _, r in ipairs(results) do
     lines[#lines + 1] = { run = r.id, model = r.model, ended = r.how,
-      labels = r.duplicate_of and ("(copy of " .. r.duplicate_of .. ")") or (#r.labels > 0 and rule_list(r.labels) or "-") }
+      labels = r.duplicate_of and ("(copy of " .. r.duplicate_of .. ")")
+        or (#r.labels > 0 and rule_list(r.labels) or "-") }
   end
   mlab.out(mlab.table(lines, { columns = { "run", "model", "ended", "labels" }, format = o.format or "text" }))
 end
