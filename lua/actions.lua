@@ -123,7 +123,7 @@ local function run_script(h, argv)
   local r, err, code = exec.run({
     argv = argv, cwd = run.paths.workspace, timeout = run.task.timeout,
     mem_mb = run.task.memory_mb, procs = 512, out_cap = run.out_cap,
-    sandbox = run.sandbox, hide = run.hide,
+    sandbox = true, unconfined = run.unconfined,
   })
   if not r then return nil, err, code end
   -- The run's time ran out while the script ran: this step is recorded,
@@ -145,7 +145,9 @@ end
 ---------------------------------------------------------------------------
 -- The catalogue, in the reference study's order.  args[i] = { name, type
 -- ("string" | "integer" | "strings"), description, optional, text (free
--- text: a list of strings is joined) }.
+-- text: a list of strings is joined) }.  changes: what the action may
+-- change in the workspace: a function of its arguments giving the paths,
+-- "any" (a script ran), or nil (it changes nothing).
 
 local CATALOGUE = {
   { name = "List Files", primitive = true,
@@ -174,6 +176,7 @@ local CATALOGUE = {
     end,
     revive = function(_, rec) return rec.observation end },
   { name = "Write File", primitive = true,
+    changes = function(a) return { a.file_name } end,
     description = "Use this to write a file. If the file already exists, it will be overwritten.",
     args = { { name = "file_name", type = "string", description = FILE },
              { name = "content", type = "string", description = "the content to write", text = true } },
@@ -184,6 +187,7 @@ local CATALOGUE = {
       return true, ("File %s written successfully."):format(a.file_name)
     end },
   { name = "Append File", primitive = true,
+    changes = function(a) return { a.file_name } end,
     description = "Use this to append a file to a new location with a new name.",
     args = { { name = "file_name", type = "string", description = FILE },
              { name = "content", type = "string", description = "the content to append", text = true } },
@@ -194,6 +198,7 @@ local CATALOGUE = {
       return true, ("File %s appended successfully."):format(a.file_name)
     end },
   { name = "Copy File", primitive = true,
+    changes = function(a) return { a.destination } end,
     description = "Use this to copy a file to a new location with a new name.",
     args = { { name = "source", type = "string", description = FILE },
              { name = "destination", type = "string", description = FILE } },
@@ -204,6 +209,7 @@ local CATALOGUE = {
       return true, ("File %s copied to %s."):format(a.source, a.destination)
     end },
   { name = "Undo Edit Script", primitive = true,
+    changes = function(a) return { a.script_name } end,
     description = "Use this to undo the last edit of the script (restores the version before it).",
     args = { { name = "script_name", type = "string", description = SCRIPT } },
     returns = "the content of the script after the undo, or an error message",
@@ -217,6 +223,7 @@ local CATALOGUE = {
       return true, ("Content of %s after undo of the most recent edit:\n%s"):format(a.script_name, text)
     end },
   { name = "Execute Script", primitive = true,
+    changes = "any",
     description = "Use this to execute the script. The script must already exist.",
     args = { { name = "script_name", type = "string", description = SCRIPT },
              { name = "arguments", type = "strings", optional = true, hidden = true,
@@ -251,6 +258,7 @@ local CATALOGUE = {
                duration = rec.duration_s }
     end },
   { name = "Python REPL", primitive = true, off = true,
+    changes = "any",
     description = "A python REPL. Use this to execute single line python commands "
       .. "(each call runs in a fresh interpreter in the workspace).",
     args = { { name = "command", type = "string", description = "a valid python command", text = true } },
@@ -261,6 +269,7 @@ local CATALOGUE = {
       return true, r.output .. exec_footer(r)
     end },
   { name = "Edit File", primitive = true, off = true,
+    changes = function(a) return { a.file_name } end,
     description = "Use this to replace a range of lines of a file, or one exact piece of its "
       .. "text, with new text.",
     args = { { name = "file_name", type = "string", description = FILE },
@@ -333,6 +342,7 @@ local CATALOGUE = {
       return true, merged
     end },
   { name = "Append Summary to Research Log",
+    changes = function() return { M.LOG } end,
     description = "Append to the summary of previous step to research log",
     args = { { name = "content", type = "string", text = true,
                description = "a string within 500 characters" } },
@@ -367,6 +377,7 @@ local CATALOGUE = {
     end,
     revive = function(_, rec) return (rec.observation:match("^.-\n\n(.*)$")) end },
   { name = "Edit Script (AI)", model = true,
+    changes = function(a) return { a.save_name } end,
     description = "Use this to do a relatively large but cohesive edit over a python script. "
       .. "Instead of editing the script directly, you should describe the edit instruction so "
       .. "that another AI can help you do this.",
@@ -386,6 +397,7 @@ local CATALOGUE = {
       return true, saved(a.script_name, a.save_name, old, new)
     end },
   { name = "Edit Script Segment (AI)", model = true,
+    changes = function(a) return { a.save_name } end,
     description = "Use this to do a relatively large but cohesive edit over a segment of a long "
       .. "python script (a range of its lines), described by an instruction another AI follows.",
     args = { { name = "script_name", type = "string", description = SCRIPT },
@@ -599,7 +611,21 @@ function H:call(name, args)
     self.run.final_answer = args.final_answer
     self.steps:finish_answer()
   end
+  if (e.changes or e.agent_run) and r.step then self:check_disk() end
   return r
+end
+
+-- A step that wrote to the workspace may have passed the run's disk cap
+-- (scripts are stopped at it; writes of the agent's own are checked here):
+-- the run then ends, with the step recorded.
+function H:check_disk()
+  local cap = self.run.disk_mb
+  if not cap or cap <= 0 then return end
+  local use = exec.disk_usage(self.run.paths.workspace)
+  if use and use.bytes > cap * 1048576 then
+    self.steps:halt("disk", ("the workspace holds %.0f MB, more than the run's disk cap of "
+      .. "%d MB"):format(use.bytes / 1048576, cap))
+  end
 end
 
 -- Bad input as a step of its own: the agent is told, the trace shows it.
@@ -661,9 +687,11 @@ end
 
 -- ctx.actions:define{...}: an action of the agent's own.
 function H:define(spec)
-  local s, err = plain.copy(spec, "define")
-  if not s then error(err, 3) end
   local fn = rawget(spec, "run")
+  local fields = {}
+  for _, k in ipairs({ "name", "description", "args", "returns" }) do fields[k] = rawget(spec, k) end
+  local s, err = plain.copy(fields, "define")
+  if not s then error(err, 3) end
   if type(s.name) ~= "string" or not s.name:match("^[%w][%w _%-%(%)]*$") or #s.name > 64 then
     error("define: name must be a short name of letters, digits, spaces, '-', '_' or '()'", 3)
   end
