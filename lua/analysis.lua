@@ -72,7 +72,7 @@ local function glob(path)
   return current
 end
 
-local function is_run(dir) return host.stat(dir .. "/run.json") ~= nil end
+local is_run = rundir.is_run
 
 -- The runs a list of names means, in order, each once.
 local function resolve(runs_dir, names)

@@ -3,7 +3,8 @@
 
   local run, ropts = branch.start{ parent = rd, step = N, runs_dir = D,
     root = ROOT, agent = A, llm = SPEC, id = ID, max_steps = n,
-    max_time = s, on_step = fn, verbose = b }       -- or nil, message
+    max_time = s, on_step = fn, verbose = b,
+    unconfined = b }                                -- or nil, message
   local m = require("run").complete(run, ropts)
 
 The branch's directory is made from the parent's, then handed to
@@ -143,7 +144,7 @@ function M.start(o)
   end
   local run, ropts = run_mod.resume({ dir = rd.dir, root = o.root, llm = spec,
     max_steps = max_steps, max_time = o.max_time or (pm.budgets and pm.budgets.max_time) or run_mod.DEFAULTS.max_time,
-    on_step = o.on_step, verbose = o.verbose })
+    on_step = o.on_step, verbose = o.verbose, unconfined = o.unconfined })
   if not run then return nil, ropts end
   run.manifest.resumed = nil -- a branch is not a resume of itself
   return run, ropts

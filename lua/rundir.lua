@@ -23,6 +23,7 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
   rundir.summary(m)                     -- one line: id, task, agent, status, score
   rundir.branches(runs_dir, id)         -- runs whose run.json names id as parent
+  rundir.is_run(dir)                    -- dir holds a run (its run.json)
 
   The history, read only (history.git through mlab.snap):
   rd:history()                          -- the snap handle (opened once)
@@ -289,6 +290,11 @@ function Rundir:close()
   for _, dir in pairs(self._checkouts or {}) do host.remove_tree(dir) end
   self._checkouts = nil
   self._history = nil
+end
+
+-- Whether dir is a run directory (it holds run.json).
+function M.is_run(dir)
+  return host.stat(M.at(dir).paths.manifest) ~= nil
 end
 
 -- Every run directory (a folder with run.json) in runs_dir, oldest first.

@@ -65,7 +65,7 @@ function M.main(args)
       cl.err(term.visible(rerr))
     else
       local id = imp.run_id(run)
-      if host.stat(runs_dir .. "/" .. id .. "/run.json") then
+      if require("rundir").is_run(runs_dir .. "/" .. id) then
         skipped = skipped + 1
         if not quiet then cl.out(("%-64s already imported\n"):format(id)) end
       else
