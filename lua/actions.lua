@@ -132,6 +132,24 @@ local function run_script(h, argv)
   return r
 end
 
+-- The run's disk cap (MLAB_DISK_MB) holds for the agent's own writes as
+-- for its scripts (exec stops a script at the cap): a write that would take
+-- the workspace past it is refused, and the agent may clean up and go on.
+-- Writes up to SMALL_WRITE always pass, so a workspace a script left over
+-- the cap can still get the script that cleans it (growth stays bounded by
+-- the step budget).
+local SMALL_WRITE = 64 * 1024
+local function room(h, bytes)
+  local cap = h.run.disk_mb
+  if not cap or cap <= 0 or bytes <= SMALL_WRITE then return true end
+  local use = exec.disk_usage(h.run.paths.workspace)
+  if use and use.bytes + bytes > cap * 1048576 then
+    return nil, ("the workspace would hold %.0f MB, more than the run's disk cap of %d MB: "
+      .. "remove files first"):format((use.bytes + bytes) / 1048576, cap), "denied"
+  end
+  return true
+end
+
 -- A model-backed step skipped on resume: its recorded calls are taken off
 -- the resume prefix, or the agent's next call would meet them.
 local function skip_calls(h, rec)
@@ -182,7 +200,8 @@ local CATALOGUE = {
              { name = "content", type = "string", description = "the content to write", text = true } },
     returns = "a success message, or an error message",
     run = function(h, a)
-      local ok, err, code = h.ws:write(a.file_name, a.content)
+      local ok, err, code = room(h, #a.content)
+      if ok then ok, err, code = h.ws:write(a.file_name, a.content) end
       if not ok then return nil, err, code end
       return true, ("File %s written successfully."):format(a.file_name)
     end },
@@ -193,7 +212,8 @@ local CATALOGUE = {
              { name = "content", type = "string", description = "the content to append", text = true } },
     returns = "a success message, or an error message",
     run = function(h, a)
-      local ok, err, code = h.ws:append(a.file_name, a.content)
+      local ok, err, code = room(h, #a.content)
+      if ok then ok, err, code = h.ws:append(a.file_name, a.content) end
       if not ok then return nil, err, code end
       return true, ("File %s appended successfully."):format(a.file_name)
     end },
@@ -204,7 +224,10 @@ local CATALOGUE = {
              { name = "destination", type = "string", description = FILE } },
     returns = "a success message, or an error message",
     run = function(h, a)
-      local ok, err, code = h.ws:copy(a.source, a.destination)
+      local src = h.ws:resolve(a.source)
+      local st = src and host.stat(src)
+      local ok, err, code = room(h, st and st.size or 0)
+      if ok then ok, err, code = h.ws:copy(a.source, a.destination) end
       if not ok then return nil, err, code end
       return true, ("File %s copied to %s."):format(a.source, a.destination)
     end },
@@ -287,7 +310,8 @@ local CATALOGUE = {
     run = function(h, a)
       local ws = h.ws
       local before = ws:read(a.file_name)
-      local ok, err, code
+      local ok, err, code = room(h, #(a.content or a.new_text or ""))
+      if not ok then return nil, err, code end
       if a.old_text ~= nil then
         if a.new_text == nil then return nil, "edit: old_text needs new_text", "invalid" end
         ok, err, code = ws:edit_string(a.file_name, a.old_text, a.new_text)
@@ -392,7 +416,8 @@ local CATALOGUE = {
       local old = h.ws:read(a.script_name) or ""
       local new, err, kind = ai_edit(h, old, a.edit_instruction, "script")
       if not new then return nil, err, kind end
-      local ok, werr, code = h.ws:write(a.save_name, new) -- the old text stays for undo
+      local ok, werr, code = room(h, #new)
+      if ok then ok, werr, code = h.ws:write(a.save_name, new) end -- the old text stays for undo
       if not ok then return nil, werr, code end
       return true, saved(a.script_name, a.save_name, old, new)
     end },
@@ -423,7 +448,8 @@ local CATALOGUE = {
       local head = first > 1 and (table.concat(lines, "\n", 1, first - 1) .. "\n") or ""
       local tail = last < #lines and (table.concat(lines, "\n", last + 1, #lines) .. "\n") or ""
       local new = head .. new_seg .. tail
-      local ok, werr, wcode = h.ws:write(a.save_name, new)
+      local ok, werr, wcode = room(h, #new)
+      if ok then ok, werr, wcode = h.ws:write(a.save_name, new) end
       if not ok then return nil, werr, wcode end
       return true, saved(a.script_name, a.save_name, old, new)
     end },
@@ -611,21 +637,7 @@ function H:call(name, args)
     self.run.final_answer = args.final_answer
     self.steps:finish_answer()
   end
-  if (e.changes or e.agent_run) and r.step then self:check_disk() end
   return r
-end
-
--- A step that wrote to the workspace may have passed the run's disk cap
--- (scripts are stopped at it; writes of the agent's own are checked here):
--- the run then ends, with the step recorded.
-function H:check_disk()
-  local cap = self.run.disk_mb
-  if not cap or cap <= 0 then return end
-  local use = exec.disk_usage(self.run.paths.workspace)
-  if use and use.bytes > cap * 1048576 then
-    self.steps:halt("disk", ("the workspace holds %.0f MB, more than the run's disk cap of "
-      .. "%d MB"):format(use.bytes / 1048576, cap))
-  end
 end
 
 -- Bad input as a step of its own: the agent is told, the trace shows it.

@@ -36,7 +36,7 @@ M.BODY_CAP = 16 * 1024   -- bytes of the input kept in the commit message
 -- How each stop kind ends a run (budget.h names the kinds).
 M.STATUS = {
   steps = "budget_exhausted", time = "budget_exhausted",
-  tokens = "budget_exhausted", memory = "budget_exhausted", disk = "budget_exhausted",
+  tokens = "budget_exhausted", memory = "budget_exhausted",
   killed = "killed", diverged = "agent_error", host = "host_error",
 }
 

@@ -25,4 +25,25 @@ check "disk: one file past the cap refused" obs_lacks 4 "status 0"
 check "disk: the agent could clean up" obs_has 6 cleaned
 check "disk: the workspace is small again" test "$(du -sk "$R/workspace" | cut -f1)" -lt 10240
 check "disk: the run reached its final answer" test "$(field status)" = final_answer
+
+# The agent's own writes count too: 20 MB at a time, the fourth is refused
+# (64 MB cap) with a message; small writes still pass so it can go on.
+agent writes <<'LUA'
+return { run = function(ctx)
+  local chunk = string.rep("z", 20 * 1024 * 1024)
+  local said = {}
+  for i = 1, 6 do
+    local ok, err = ctx.env:write_file("big" .. i .. ".bin", chunk)
+    said[#said + 1] = i .. " " .. (ok and "ok" or err)
+  end
+  ctx.env:write_file("said.txt", table.concat(said, "\n") .. "\n")
+  ctx.env:final_answer("done")
+end }
+LUA
+attack writes writes --max-mem 256
+run_ended writes
+check "disk: three 20 MB writes fit under 64 MB" test "$(grep -c ' ok$' "$R/workspace/said.txt")" = 3
+check "disk: the fourth is refused with the cap named" grep -q "^4 the workspace would hold .* disk cap of 64 MB" "$R/workspace/said.txt"
+check "disk: a small write still passes" test -s "$R/workspace/said.txt"
+check "disk: the workspace stays under the cap" test "$(du -sm "$R/workspace" | cut -f1)" -le 64
 finish
