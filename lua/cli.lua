@@ -25,6 +25,10 @@ commands:
   resume RUN                continue a killed or out-of-budget run
   eval RUN [--step N]       score the workspace (at step N) with the hidden data
   replay RUN                re-run RUN from its recorded model calls and compare
+  branch RUN N              a new run from step N of RUN (another agent or model)
+  script FILE [ARGS]        run an analysis script over runs (examples/analysis/)
+  import mlagentbench PATH  turn the reference system's logs into run directories
+  export atif RUN           write RUN as an ATIF trajectory (Harbor, Docent, ...)
   tasks [--measure NAME]    list the tasks (or re-measure one's baseline)
   test-lua FILE             run a Lua test file in the agent sandbox
   help [COMMAND]            this text, or a command's
