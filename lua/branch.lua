@@ -26,38 +26,20 @@ for something else ends the run as agent_error, "diverged"); then it goes
 on live with the chosen agent and model.
 ]]
 local host = require("mlab.host")
+local snap_mod = require("mlab.snap")
 local rundir = require("rundir")
 local run_mod = require("run")
 local llm = require("llm")
 
 local M = {}
 
--- Removes the tags step-K (K > n) from a copied history: loose refs, and
--- the lines of packed-refs.  (Git's own layout; the history is a copy no
--- one else has opened.)
-local function drop_later_tags(gitdir, n)
-  local tags = gitdir .. "/refs/tags"
-  for _, name in ipairs(host.list_dir(tags) or {}) do
-    local k = tonumber(name:match("^step%-(%d+)$"))
-    if k and k > n then assert(host.remove_tree(tags .. "/" .. name)) end
-  end
-  local packed = host.read(gitdir .. "/packed-refs")
-  if packed then
-    local keep, skip_peel = {}, false
-    for line in packed:gmatch("[^\n]*\n?") do
-      if line ~= "" then
-        local k = tonumber(line:match("^%x+ refs/tags/step%-(%d+)%s*$"))
-        if line:sub(1, 1) == "^" then
-          if not skip_peel then keep[#keep + 1] = line end
-        elseif k and k > n then
-          skip_peel = true
-        else
-          skip_peel = false
-          keep[#keep + 1] = line
-        end
-      end
-    end
-    assert(host.write_atomic(gitdir .. "/packed-refs", table.concat(keep)))
+-- Removes the tags step-K (K > n, up to the parent's last) from a copied
+-- history: the branch's history shows the fork, not the parent's future.
+local function drop_later_tags(gitdir, n, last)
+  local h = assert(snap_mod.open(gitdir))
+  for k = n + 1, last do
+    local ok, err, code = h:untag("step-" .. k)
+    if not ok and code ~= "not_found" then error(err, 0) end
   end
 end
 
@@ -103,7 +85,7 @@ function M.start(o)
   if not rd then return nil, err end
   local ok, berr = pcall(function()
     assert(host.copy_tree(parent.paths.git, rd.paths.git))
-    drop_later_tags(rd.paths.git, n)
+    drop_later_tags(rd.paths.git, n, #steps)
     assert(host.mkdir_p(rd.paths.workspace))
     if n == #steps and host.stat(parent.paths.undo) then
       assert(host.copy_tree(parent.paths.undo, rd.paths.undo))

@@ -485,18 +485,6 @@ local function content_key(run)
   return fnv(table.concat(parts, "\n"))
 end
 
--- Lightweight tags written as git's packed-refs file: one write for a
--- run's step-1..N tags that all name the one commit of a run without
--- workspace copies (a commit per tag would cost a flush each).
-local function pack_tags(gitdir, commit, from, to)
-  local names = {}
-  for n = from, to do names[#names + 1] = "refs/tags/step-" .. n end
-  table.sort(names)
-  local lines = { "# pack-refs with: peeled fully-peeled sorted \n" }
-  for _, name in ipairs(names) do lines[#lines + 1] = commit .. " " .. name .. "\n" end
-  return host.write_atomic(gitdir .. "/packed-refs", table.concat(lines))
-end
-
 local function commit(h, tag, msg)
   local id, err = h:commit(tag, msg, { sync = false })
   if not id then error(("history: %s"):format(tostring(err)), 0) end
@@ -624,7 +612,8 @@ function M.write(runs_dir, run, opts)
       if h.sync then assert(h:sync()) end
     else
       if h.sync then assert(h:sync()) end
-      if #run.steps > 0 then assert(pack_tags(rd.paths.git, commits[0], 1, #run.steps)) end
+      -- Every step-N names the one commit of a run without workspace copies.
+      for n = 1, #run.steps do assert(h:tag("step-" .. n, commits[0])) end
       for i = 1, #run.steps do commits[i] = commits[0] end
     end
     -- trace.jsonl

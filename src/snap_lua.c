@@ -166,6 +166,21 @@ lsnap_resolve(lua_State *L)
   return 1;
 }
 
+/* h:tag(name, rev) -> true | nil, msg, code;  h:untag(name) likewise. */
+static int
+lsnap_tag(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  return lh_result(L, snap_tag(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3)));
+}
+
+static int
+lsnap_untag(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  return lh_result(L, snap_untag(*s, luaL_checkstring(L, 2)));
+}
+
 static int
 lsnap_tree(lua_State *L)
 {
@@ -235,6 +250,7 @@ static const luaL_Reg snap_methods[] = {
     {"sync", lsnap_sync},       {"repair", lsnap_repair},
     {"has", lsnap_has},         {"resolve", lsnap_resolve},
     {"tree", lsnap_tree},       {"diff", lsnap_diff},
+    {"tag", lsnap_tag},         {"untag", lsnap_untag},
     {"changes", lsnap_changes}, {"checkout", lsnap_checkout},
     {"restore", lsnap_restore}, {NULL, NULL}};
 

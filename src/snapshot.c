@@ -1896,6 +1896,21 @@ move_refs(struct snap *s, const git_oid *id, const char *tag)
   return write_ref(s, name, id);
 }
 
+/* The work tree is opened by its path at each commit: whoever holds the
+ * handle may have replaced the folder itself since (an importer that puts
+ * each step's copy in place), and a descriptor would still name the old,
+ * deleted one.  One open per commit. */
+static int
+reopen_workdir(struct snap *s)
+{
+  int fd = open(s->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return sysfail("cannot open workspace", s->workdir);
+  close(s->wdfd);
+  s->wdfd = fd;
+  return 0;
+}
+
 int
 snap_commit_ex(struct snap *s, const char *tag, const char *message,
                const struct snap_commit_opts *o, char out_hex[SNAP_OID_HEX])
@@ -1905,6 +1920,8 @@ snap_commit_ex(struct snap *s, const char *tag, const char *message,
 
   if (s->wdfd < 0)
     return mlab_fail(MLAB_EINVAL, "snapshot: no workspace attached");
+  if ((error = reopen_workdir(s)))
+    return error;
   if (tag && !*tag)
     return mlab_fail(MLAB_EINVAL, "snapshot: empty tag name");
   clock_gettime(CLOCK_REALTIME_COARSE, &s->t0);
@@ -2303,6 +2320,32 @@ snap_tree(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX])
     git_oid_tostr(out_hex, SNAP_OID_HEX, git_commit_tree_id(c));
   git_commit_free(c);
   return error;
+}
+
+int
+snap_tag(struct snap *s, const char *name, const char *rev)
+{
+  git_commit *c = NULL;
+  git_oid oid;
+  int error = lookup_commit(&c, s, rev);
+  if (!error &&
+      git_tag_create_lightweight(&oid, s->repo, name, (git_object *)c, 1) < 0)
+    error = mlab_fail(MLAB_ERROR, "snapshot: cannot tag %s as %s: %s", rev,
+                      name, git_error_last() ? git_error_last()->message : "?");
+  git_commit_free(c);
+  return error;
+}
+
+int
+snap_untag(struct snap *s, const char *name)
+{
+  int rc = git_tag_delete(s->repo, name);
+  if (rc == GIT_ENOTFOUND)
+    return MLAB_ENOTFOUND;
+  if (rc < 0)
+    return mlab_fail(MLAB_ERROR, "snapshot: cannot remove tag %s: %s", name,
+                     git_error_last() ? git_error_last()->message : "?");
+  return 0;
 }
 
 /* A growing NUL-terminated buffer (curl's write-callback pattern). */

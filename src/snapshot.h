@@ -97,6 +97,13 @@ int snap_has(struct snap *s, const char *hex);
  * "HEAD") to a commit id. MLAB_ENOTFOUND when it does not exist. */
 int snap_resolve(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX]);
 
+/* Tags rev's commit as `name` (a lightweight tag, replacing one of that
+ * name); removes tag `name` (MLAB_ENOTFOUND when there is none).  For
+ * tools that build or trim a history (import, branch); commits are tagged
+ * by snap_commit itself. */
+int snap_tag(struct snap *s, const char *name, const char *rev);
+int snap_untag(struct snap *s, const char *name);
+
 /* The tree id of rev's commit: two runs whose workspaces were identical
  * after a step have the same tree there, whatever their commit times. */
 int snap_tree(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX]);
