@@ -10,7 +10,7 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rundir.new_id(task, agent)            -- "20261129-211001-digits-tuner-3fa2"
 
   rd.dir, rd.id, rd.paths               -- manifest, trace, llm, workspace, git,
-                                        -- undo, log, scores
+                                        -- undo, log, scores, page (run.html)
   rd:manifest()                         -- m | nil, err
   rd:write_manifest(m)                  -- atomic (write, fsync, rename)
   rd:status([m])                        -- m.status, or "killed" when the host
@@ -20,6 +20,7 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rd:keep_steps(steps)                  -- the trace becomes exactly these
   rd:calls() / rd:append_call(rec) / rd:keep_calls(calls)
   rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
+  rd:write_page(html)                   -- the run's page (run.html)
   rundir.summary(m)                     -- one line: id, task, agent, status, score
 
 Every line is JSON with sorted keys (stdlib/json.lua: bytes that are not
@@ -35,7 +36,7 @@ local M = {}
 local FILES = {
   manifest = "run.json", trace = "trace.jsonl", llm = "llm.jsonl",
   workspace = "workspace", git = "history.git", undo = "undo",
-  log = "agent.log", scores = "scores.jsonl",
+  log = "agent.log", scores = "scores.jsonl", page = "run.html",
 }
 
 local Rundir = {}
@@ -144,6 +145,9 @@ function Rundir:keep_calls(calls) return write_lines(self.paths.llm, calls) end
 
 function Rundir:scores() return read_lines(self.paths.scores) end
 function Rundir:append_score(rec) return append_line(self.paths.scores, rec) end
+
+-- The run's page (mlab show RUN --html): written whole, atomically.
+function Rundir:write_page(text) return host.write_atomic(self.paths.page, text) end
 
 -- Every run directory (a folder with run.json) in runs_dir, oldest first.
 function M.list(runs_dir)
