@@ -195,7 +195,8 @@ local JS = [[
       s.classList.toggle("dim", !h);
       if (h) hits.push(s);
     });
-    count.textContent = hits.length + " of " + steps.length + " steps";
+    var numbered = steps.filter(function (s) { return s.id !== "end"; }).length;
+    count.textContent = hits.length + " of " + numbered + " steps";
   }
   q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 120); });
   onlyFailed.addEventListener("change", function () {

@@ -110,7 +110,9 @@ local function input_summary(input)
     if input[k] then parts[#parts + 1] = tostring(input[k]) end
   end
   if input.start_line_number then
-    parts[#parts + 1] = ("%d-%s"):format(input.start_line_number, tostring(input.end_line_number or "end"))
+    local a, b = input.start_line_number, input.end_line_number
+    parts[#parts + 1] = ("%s-%s"):format(tostring(math.tointeger(a) or a),
+      tostring(math.tointeger(b) or b or "end"))
   end
   if input.final_answer then parts[#parts + 1] = one_line(input.final_answer, 40) end
   return table.concat(parts, " ")
