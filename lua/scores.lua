@@ -22,6 +22,7 @@ by the task's evaluator, cached in the run's scores.jsonl by tree id.
   scores.pool(cmds, jobs)          -- shell commands run up to jobs at a time;
       -- -> their outputs (stdout and stderr), in order
   scores.nproc()                   -- processors this process may use
+  scores.interrupted()             -- Ctrl-C or SIGTERM has come
 
 scores.jsonl holds one JSON object per line:
   { tree, score, evaluation, seconds, evaluator, step, scored }   a score
@@ -165,8 +166,16 @@ local function mlab_exe()
   return self_exe
 end
 
+-- A SIGINT/SIGTERM came (host.sleep(0) turns the signal flag into the
+-- budget's "killed"; outside a run nothing raises).
+function M.interrupted()
+  host.sleep(0)
+  return host.budget().exhausted == true
+end
+
 -- Shell commands, up to jobs at a time, their output in order.  Children
--- run concurrently; the oldest is waited for first.
+-- run concurrently; the oldest is waited for first.  After Ctrl-C (or
+-- SIGTERM) no new one starts: the outputs of those not run are nil.
 function M.pool(cmds, jobs)
   local outs, running, next_i = {}, {}, 1
   local function wait_oldest()
@@ -176,6 +185,7 @@ function M.pool(cmds, jobs)
   end
   while next_i <= #cmds do
     while #running >= jobs do wait_oldest() end
+    if M.interrupted() then break end -- Ctrl-C: start no more
     running[#running + 1] = { i = next_i, f = assert(io.popen(cmds[next_i] .. " 2>&1", "r")) }
     next_i = next_i + 1
   end
@@ -221,19 +231,27 @@ function M.evaluate_all(rd, m, opts)
     cmds[k] = ("%s eval %s --step %d --record --no-cache"):format(quote(mlab_exe()), quote(rd.dir), i)
   end
   local outs = M.pool(cmds, jobs)
+  local done = 0
   for k, i in ipairs(todo) do
-    local rec = record_of(outs[k])
-    if not rec or not rec.tree then
-      rec = { tree = trees[i], error = "the evaluation did not report: "
-        .. outs[k]:sub(-500), evaluator = evaluator, scored = host.now() }
+    if outs[k] then
+      local rec = record_of(outs[k])
+      if not rec or not rec.tree then
+        rec = { tree = trees[i], error = "the evaluation did not report: "
+          .. outs[k]:sub(-500), evaluator = evaluator, scored = host.now() }
+      end
+      rec.step = i
+      assert(rd:append_score(rec))
+      by_tree[rec.tree] = rec
+      done = done + 1
     end
-    rec.step = i
-    assert(rd:append_score(rec))
-    by_tree[rec.tree] = rec
   end
-  assert(rd:append_score({ event = "all_steps", steps = #steps, evaluator = evaluator, at = host.now() }))
-  return M.curve(rd, m, steps, trees, by_tree), { scored = #todo, cached = distinct - #todo,
-    distinct = distinct, jobs = jobs, seconds = host.mono() - t0 }
+  local interrupted = done < #todo
+  if not interrupted then
+    assert(rd:append_score({ event = "all_steps", steps = #steps, evaluator = evaluator, at = host.now() }))
+  end
+  return M.curve(rd, m, steps, trees, by_tree), { scored = done, cached = distinct - #todo,
+    distinct = distinct, jobs = jobs, seconds = host.mono() - t0, interrupted = interrupted,
+    left = #todo - done }
 end
 
 return M

@@ -100,6 +100,9 @@ local function all_steps(rd, m, o)
   local curve, info = scores.evaluate_all(rd, m, { jobs = o.jobs and cl.number(o, "jobs"),
     rescore = o.rescore, log = function(s) io.stderr:write(s, "\n") end })
   if not curve then cl.err(info); return 2 end
+  if info.interrupted then
+    cl.err(("stopped: %d trees left unscored (run it again to go on)"):format(info.left))
+  end
   local best = scores.best(rd, m)
   if o.json then
     local steps = {}
@@ -110,8 +113,8 @@ local function all_steps(rd, m, o)
     cl.out(json.encode({ run = m.id, baseline = m.baseline, threshold = m.threshold,
       steps = json.array(steps), best = best, success_any = best and best.success_any,
       success = m.success, scored = info.scored, cached = info.cached, distinct = info.distinct,
-      jobs = info.jobs, seconds = info.seconds }, "  "), "\n")
-    return 0
+      jobs = info.jobs, seconds = info.seconds, interrupted = info.interrupted }, "  "), "\n")
+    return info.interrupted and 130 or 0
   end
   cl.out(("run %s: %d steps, %d distinct trees: %d scored now (%.1f s, %d at once), %d from the cache\n\n")
     :format(m.id, #curve - 1, info.distinct, info.scored, info.seconds, info.jobs, info.cached))
@@ -131,7 +134,7 @@ local function all_steps(rd, m, o)
   else
     cl.out("\nno step has a valid score\n")
   end
-  return 0
+  return info.interrupted and 130 or 0
 end
 
 function M.main(args)
