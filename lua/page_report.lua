@@ -65,7 +65,7 @@ local function success_chart(groups)
       r.title = ("%s: success %d/%d = %s, Wilson 95%% interval [%s, %s]"):format(label(g), g.successes,
         g.n, pct(g.rate), pct(g.lo), pct(g.hi))
     end
-    if g.any_known > 0 then
+    if g.any_known > 0 and g.any_known == g.n then
       r.extra = { value = g.any_rate, lo = g.any_lo, hi = g.any_hi,
         title = ("%s: success at any step %d/%d = %s [%s, %s]"):format(label(g), g.any_successes,
           g.any_known, pct(g.any_rate), pct(g.any_lo), pct(g.any_hi)) }
@@ -87,7 +87,8 @@ local function improvement_chart(dir, groups)
     end
     gs[#gs + 1] = { label = label(g), values = vals, mean = g.mean_improvement, se = g.se_improvement }
   end
-  return html.strip_chart({ groups = gs, pct = true, xlabel = "improvement over the baseline (runs with a valid score)" })
+  return html.strip_chart({ groups = gs, pct = true,
+    xlabel = "improvement over the baseline (runs with a valid score)" })
 end
 
 local function tokens_chart(dir, rows)
@@ -179,6 +180,11 @@ local function rate_text(k, n, lo, hi)
   return ("%d/%d = %s [%s, %s]"):format(k, n, pct(k / n), pct(lo), pct(hi))
 end
 
+local function any_text(g)
+  if g.any_known == g.n then return rate_text(g.any_successes, g.n, g.any_lo, g.any_hi) end
+  return ("≥ %d/%d (%d not scored per step)"):format(g.any_successes, g.n, g.n - g.any_known)
+end
+
 local function group_table(groups)
   local cols = { { "task" }, { "agent" }, { "model" }, { "n", "r" }, { "infra", "r" },
     { "success [Wilson 95%]", "r" }, { "any step [95%]", "r" }, { "improvement ± se", "r" },
@@ -189,7 +195,7 @@ local function group_table(groups)
     for k, v in pairs(g.ended) do ended[#ended + 1] = k .. " " .. v end
     table.sort(ended)
     rows[#rows + 1] = { g.task, g.agent, g.model, tostring(g.n), tostring(g.infra),
-      rate_text(g.successes, g.n, g.lo, g.hi), rate_text(g.any_successes, g.any_known, g.any_lo, g.any_hi),
+      rate_text(g.successes, g.n, g.lo, g.hi), any_text(g),
       g.mean_improvement and (view.pct(g.mean_improvement) .. (g.se_improvement and
         (" ± " .. ("%.1f"):format(g.se_improvement * 100)) or "")) or "-",
       tostring(g.no_score), g.mean_tokens and ("%.0f"):format(g.mean_tokens) or "-", tostring(g.tokens),

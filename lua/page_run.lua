@@ -61,7 +61,8 @@ dl.reason { margin: 2px 0; display: grid; grid-template-columns: max-content 1fr
 dl.reason dt { color: var(--muted); font-weight: 600; } dl.reason dd { margin: 0; white-space: pre-wrap; }
 button.more { font: inherit; font-size: 12px; }
 pre.diff .add { background: #e6ffec; display: block; } pre.diff .del { background: #ffebe9; display: block; }
-pre.diff .hunk { color: #6f42c1; display: block; } pre.diff .meta { color: var(--muted); font-weight: 600; display: block; }
+pre.diff .hunk { color: #6f42c1; display: block; }
+pre.diff .meta { color: var(--muted); font-weight: 600; display: block; }
 pre.diff .kw { color: #cf222e; } pre.diff .str { color: #0a3069; } pre.diff .com { color: #6e7781; font-style: italic; }
 pre.diff .num { color: #0550ae; }
 mark { background: #fff3a3; }
@@ -85,7 +86,9 @@ local JS = [[
     b.remove();
   });
   // Diffs coloured when they come into view.
-  var KW = /\b(False|None|True|and|as|assert|async|await|break|class|continue|def|del|elif|else|except|finally|for|from|global|if|import|in|is|lambda|nonlocal|not|or|pass|raise|return|try|while|with|yield)\b/g;
+  var KW = new RegExp("\\b(False|None|True|and|as|assert|async|await|break|class|continue|def|del|" +
+    "elif|else|except|finally|for|from|global|if|import|in|is|lambda|nonlocal|not|or|pass|raise|" +
+    "return|try|while|with|yield)\\b", "g");
   function escText(s) { return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
   function code(s, py) {
     if (!py) return escText(s);
@@ -107,7 +110,8 @@ local JS = [[
     for (var i = 0; i < lines.length; i++) {
       var l = lines[i];
       if (/^diff --git /.test(l)) { py = /\.py$/.test(l); out.push('<span class="meta">' + escText(l) + "</span>"); }
-      else if (/^(index |--- |\+\+\+ |new file|deleted file|similarity|rename |Binary files| \S.* \| )/.test(l)) out.push('<span class="meta">' + escText(l) + "</span>");
+      else if (/^(index |--- |\+\+\+ |new file|deleted file|similarity|rename |Binary files| \S.* \| )/.test(l))
+        out.push('<span class="meta">' + escText(l) + "</span>");
       else if (/^@@/.test(l)) out.push('<span class="hunk">' + escText(l) + "</span>");
       else if (l[0] === "+") out.push('<span class="add">+' + code(l.slice(1), py) + "</span>");
       else if (l[0] === "-") out.push('<span class="del">-' + code(l.slice(1), py) + "</span>");
@@ -157,7 +161,10 @@ local JS = [[
   var onlyFailed = document.getElementById("failed"), hits = null;
   document.addEventListener("keydown", function (e) {
     if (e.target === q) {
-      if (e.key === "Enter") { e.preventDefault(); move(e.shiftKey ? -1 : 1, isHit) || (hits && hits.length && go(steps.indexOf(hits[0]))); }
+      if (e.key === "Enter") {
+        e.preventDefault();
+        if (!move(e.shiftKey ? -1 : 1, isHit) && hits && hits.length) go(steps.indexOf(hits[0]));
+      }
       if (e.key === "Escape") { q.blur(); }
       return;
     }
@@ -200,7 +207,9 @@ local JS = [[
   }
   q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 120); });
   onlyFailed.addEventListener("change", function () {
-    steps.forEach(function (s) { s.classList.toggle("hidden", onlyFailed.checked && !s.classList.contains("failed")); });
+    steps.forEach(function (s) {
+      s.classList.toggle("hidden", onlyFailed.checked && !s.classList.contains("failed"));
+    });
   });
   // A link to run.html#step-N lands on that step, marked.
   function fromHash() {
@@ -245,11 +254,13 @@ local function meta_rows(m, rd, best)
   local rows = {
     { "task", esc(("%s (%s; %s, %s is better)"):format(m.task or "?", m.category or "?",
       m.metric and m.metric.name or "?", m.metric and m.metric.goal or "?")) },
-    { "agent", esc(view.agent_name(m)) .. (m.agent_path and ("  <span class=\"muted\">" .. esc(m.agent_path) .. "</span>") or "") },
+    { "agent", esc(view.agent_name(m))
+      .. (m.agent_path and ("  <span class=\"muted\">" .. esc(m.agent_path) .. "</span>") or "") },
     { "model", esc(m.llm or "none") },
     { "status", esc(rd:status(m)) .. (m.message and (": " .. esc(view.one_line(m.message, 300))) or "") },
     { "score", ("%s against the baseline %s: %s%s"):format(esc(view.score(m.score)), esc(view.score(m.baseline)),
-      esc(view.pct(m.improvement)), m.success and " <b class=\"good\">SUCCESS</b>" or " <b class=\"bad\">not a success</b>") },
+      esc(view.pct(m.improvement)),
+      m.success and " <b class=\"good\">SUCCESS</b>" or " <b class=\"bad\">not a success</b>") },
     { "steps", ("%s &middot; %s tokens &middot; %s"):format(tostring(math.tointeger(m.steps) or m.steps or "?"),
       tostring(math.tointeger(m.tokens) or 0), esc(view.seconds(m.time_s))) },
   }
@@ -258,7 +269,9 @@ local function meta_rows(m, rd, best)
       esc(view.score(best.score)), esc(view.pct(best.improvement)),
       best.success_any and " &mdash; success at some step" or "") }
   end
-  if m.evaluation_error then rows[#rows + 1] = { "evaluation", "<span class=\"bad\">" .. esc(m.evaluation_error) .. "</span>" } end
+  if m.evaluation_error then
+    rows[#rows + 1] = { "evaluation", "<span class=\"bad\">" .. esc(m.evaluation_error) .. "</span>" }
+  end
   local out = {}
   for _, r in ipairs(rows) do
     out[#out + 1] = ("<dt>%s</dt><dd>%s</dd>"):format(r[1], r[2])

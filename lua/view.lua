@@ -100,6 +100,10 @@ function M.last_line(text)
   for i = #lines, 1, -1 do
     if not noise(lines[i]) then return lines[i] end
   end
+  -- Nothing but footers: the last of them says what happened.
+  for i = #lines, 1, -1 do
+    if lines[i]:match("%S") then return lines[i] end
+  end
   return ""
 end
 

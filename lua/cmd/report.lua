@@ -19,8 +19,8 @@ every run in the runs directory.  Per (task, agent, model):
   success      final score's improvement over the baseline above the task's
                threshold: k/n, rate, Wilson 95% interval
   any step     the best step's score passed (mlab eval RUN --all-steps; a
-               run that succeeded at its end counts without it), over the
-               runs where that is known
+               run that succeeded at its end counts without it); while some
+               runs are not scored, a lower bound (">=k/n (m not scored)")
   improvement  mean over runs with a valid score +- standard error; a run
                without a valid score is a failure, counted in "no score"
   tokens, time mean (and total) tokens, mean wall time; ended: statuses
@@ -49,6 +49,13 @@ local function rate(k, n, lo, hi)
   return ("%d/%d %3.0f%% [%.0f, %.0f]"):format(k, n, 100 * k / n, 100 * lo, 100 * hi)
 end
 
+-- Success at any step is known for a run whose steps were all scored (or
+-- that succeeded at its end); with some unknown, only a lower bound.
+local function any_rate(g)
+  if g.any_known == g.n then return rate(g.any_successes, g.n, g.any_lo, g.any_hi) end
+  return (">=%d/%d (%d not scored)"):format(g.any_successes, g.n, g.n - g.any_known)
+end
+
 local function pm(mean, se)
   if not mean then return "-" end
   if not se then return ("%+.1f%%"):format(mean * 100) end
@@ -70,7 +77,7 @@ local GROUP_COLS = { { "task" }, { "agent" }, { "model" }, { "n", "r" }, { "infr
 
 local function group_cells(g)
   return { g.task, g.agent, g.model, tostring(g.n), tostring(g.infra),
-    rate(g.successes, g.n, g.lo, g.hi), rate(g.any_successes, g.any_known, g.any_lo, g.any_hi),
+    rate(g.successes, g.n, g.lo, g.hi), any_rate(g),
     pm(g.mean_improvement, g.se_improvement), tostring(g.no_score),
     g.mean_tokens and ("%.0f"):format(g.mean_tokens) or "-", tostring(g.tokens),
     view.seconds(g.mean_time), ended(g) }
