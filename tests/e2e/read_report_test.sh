@@ -75,6 +75,19 @@ check "log gives the end reason whole (the agent's error and where)" sh -c \
   "grep -q 'run ended: agent_error' '$T/crash.txt' && grep -q 'agent bug: deliberate failure' '$T/crash.txt' \
    && grep -q 'crash.lua:2' '$T/crash.txt'"
 
+# --follow: a run still going, watched until it ends
+mlab run "$TINY" --agent "$FIX/agents/sleeper.lua" --max-steps 30 --runs-dir "$RUNS" --id live -q \
+  > /dev/null 2>&1 &
+live=$!
+for _ in $(seq 100); do [ -s "$RUNS/live/trace.jsonl" ] && break; sleep 0.1; done
+timeout 120 "$MLAB" log live --follow --runs-dir "$RUNS" > "$T/follow.txt"
+wait "$live" || true
+check "log --follow printed every step as it came, then the end and the score" sh -c \
+  "test \$(grep -cE '^ +[0-9]+  ' '$T/follow.txt') -eq 30 && grep -q 'run ended: budget_exhausted' '$T/follow.txt' \
+   && grep -q '^status   budget_exhausted' '$T/follow.txt' && grep -q '^score    1 ' '$T/follow.txt'"
+check "log --follow started while the run was going" grep -q '^status   running' "$T/follow.txt"
+rm -rf "$RUNS/live"
+
 # -- a score at every step ----------------------------------------------------
 for r in climber-0 climber-1 climber-2 steady-0 steady-1 steady-2 vanish crash; do
   mlab eval "$r" --all-steps --runs-dir "$RUNS" > "$T/all-$r.txt"
