@@ -136,7 +136,7 @@ function M.step_line(s, score)
   if s.event == "end" then
     -- The end reason whole: an agent's traceback is its message.
     local msg = s.message and term.visible(tostring(s.message)) or ""
-    if msg:find("\n") then msg = "\n      " .. msg:gsub("\n", "\n      ") end
+    if msg:find("\n") then return ("  --  run ended: %s:\n      %s\n"):format(s.status, msg:gsub("\n", "\n      ")) end
     return ("  --  run ended: %s%s\n"):format(s.status, msg ~= "" and (": " .. msg) or "")
   end
   return ("%4d  %s %-20s %-28s %6.2fs  %s  %s%s\n"):format(
