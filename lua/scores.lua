@@ -5,9 +5,9 @@ by the task's evaluator, cached in the run's scores.jsonl by tree id.
   scores.evaluator_id(task)        -- what the cache depends on: a hash of
                                    -- task.lua and the evaluate program
   scores.score_rev(task, data, snap, rev)   -- THE one place a commit is
-      -- scored: a fresh checkout of rev (never the live workspace) in a temp
-      -- dir, the evaluator run on it -> record { tree, score, evaluation |
-      -- error, seconds, evaluator }
+      -- scored (task.evaluate_commit: a fresh checkout of rev, never the
+      -- live workspace) -> record { tree, score, evaluation | error,
+      -- seconds, evaluator }
   scores.trees(rd [, n])           -- { [0] = tree of step-0, ..., [n] = ... }
   scores.index(rd)                 -- tree -> latest record; and the last
                                    -- "all_steps" event (nil when never run)
@@ -53,20 +53,13 @@ function M.evaluator_id(task)
   return ("%08x"):format(h)
 end
 
--- The one place a commit is scored: a fresh checkout, never the live
--- workspace (task.evaluate_commit will take this over).
+-- The one place a commit is scored: task.evaluate_commit (a fresh
+-- checkout of the tree, never the live workspace), timed and keyed.
 function M.score_rev(task, data, snap, rev)
   local tree, terr = snap:tree(rev)
   if not tree then return nil, terr end
-  local tmp = ("%s/eval-%s"):format(task_mod.cache_root(), host.random_hex(6))
-  local ok, cerr = snap:checkout(rev, tmp)
-  if not ok then
-    host.remove_tree(tmp)
-    return nil, cerr
-  end
   local t0 = host.mono()
-  local score, eerr = task_mod.evaluate(task, data, tmp)
-  host.remove_tree(tmp)
+  local score, eerr = task_mod.evaluate_commit(task, data, snap, rev)
   local rec = { tree = tree, seconds = host.mono() - t0, evaluator = M.evaluator_id(task),
                 scored = host.now() }
   if score then

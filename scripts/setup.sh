@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config git
       liblua5.4-dev lua-cjson-dev libgit2-dev libcurl4-openssl-dev check
       bubblewrap python3-numpy python3-scipy python3-pandas python3-sklearn
-      libopenblas0-pthread chromium)   # chromium: the HTML pages' tests (headless)
+      libopenblas0-pthread procps chromium)   # chromium: the HTML pages' tests (headless)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

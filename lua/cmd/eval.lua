@@ -15,7 +15,8 @@ usage: mlab eval RUN [--step N | --all-steps] [options] [--runs-dir D]
 
 Runs the task's evaluator (on the hidden data) and prints the score against
 the baseline.
-  (no option)     the workspace as the run left it (what run.json scored)
+  (no option)     the tree committed after the last step (what run.json
+                  scored), checked out afresh: never the live workspace
   --step N        the tree committed after step N, checked out afresh; an
                   edit step that did not rewrite the submission scores the
                   submission an earlier step wrote, and eval says which
@@ -53,7 +54,7 @@ local function written_at(h, n, generated)
   return 0
 end
 
-local function one_step(rd, m, o)
+local function one_step(rd, m, o, final)
   local n = cl.step(o.step)
   local task, data = load_task(m)
   if not task then cl.err(data); return 2 end
@@ -83,7 +84,7 @@ local function one_step(rd, m, o)
   end
   local steps = rd:steps()
   local from = n > 0 and written_at(h, n, patch.generated(task)) or 0
-  if from < n and n > 0 then
+  if from < n and n > 0 and not final then
     io.stderr:write(("note: step %d (%s) did not rewrite the generated files; the score is "
       .. "that of what step %d left (%s)\n"):format(n, steps[n] and steps[n].action or "?", from,
       from == 0 and "the starter files" or (steps[from] and steps[from].action or "?")))
@@ -145,17 +146,12 @@ function M.main(args)
   local rd = cl.run(o, pos[1])
   local m, merr = rd:manifest()
   if not m then cl.err(merr); return 2 end
-  if o.step then return one_step(rd, m, o) end
   if o["all-steps"] then return all_steps(rd, m, o) end
-  local task, data = load_task(m)
-  if not task then cl.err(data); return 2 end
-  local score, eerr = task_mod.evaluate(task, data, rd.paths.workspace)
-  if not score then cl.err("evaluation failed: " .. eerr); return 1 end
-  local imp = task_mod.improvement(task, score.score, m.baseline)
-  cl.out(json.encode({ run = m.id, step = "final", score = score.score,
-    baseline = m.baseline, improvement = imp, success = imp ~= nil and imp > task.threshold,
-    evaluation = score }, "  "), "\n")
-  return 0
+  -- No step named: the last one's committed tree (what run.json scored),
+  -- never the live workspace.
+  local final = not o.step
+  o.step = o.step or tostring(#rd:steps())
+  return one_step(rd, m, o, final)
 end
 
 return M

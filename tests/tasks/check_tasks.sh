@@ -133,8 +133,11 @@ def hidden_dirs(marker, also=()):
                 found.append(p)
         except Exception:
             pass
-    with open("cheat.log", "w") as fh:
-        fh.write("%d %s\n" % (len(found), " ".join(found)))
+    try:    # the sandbox shows the workspace read-only: then stderr says it
+        with open("cheat.log", "w") as fh:
+            fh.write("%d %s\n" % (len(found), " ".join(found)))
+    except OSError:
+        pass
     print("cheat: hidden dirs found: %s" % found)     # stdout of agent code must not disturb the evaluator
     return found
 PY
