@@ -54,7 +54,7 @@ end
 -- Run directories at or under dir (a run, or folders of them, a few deep).
 local function walk(dir, out, depth)
   dir = dir:gsub("/+$", "")
-  if host.stat(dir .. "/run.json") then
+  if rundir.is_run(dir) then
     out[#out + 1] = rundir.at(dir)
     return
   end

@@ -7,6 +7,7 @@ writer of run.json, trace.jsonl and llm.jsonl.
   local rd, err = rundir.find(runs_dir, name)    -- id, unique prefix, path, "last"
   rundir.list(runs_dir)                 -- handles, oldest first
   rundir.valid_id(id)                   -- true | nil, why
+  rundir.is_run(dir)                    -- dir holds a run (its manifest)
   rundir.new_id(task, agent)            -- "20261129-211001-digits-tuner-3fa2"
 
   rd.dir, rd.id, rd.paths               -- manifest, trace, llm, workspace, git,
@@ -183,6 +184,9 @@ function Rundir:append_score(rec) return append_line(self.paths.scores, rec) end
 
 -- The run's page (mlab show RUN --html): written whole, atomically.
 function Rundir:write_page(text) return host.write_atomic(self.paths.page, text) end
+
+-- A run directory: a folder with a manifest.
+function M.is_run(dir) return host.stat(dir .. "/" .. FILES.manifest) ~= nil end
 
 -- Every run directory (a folder with run.json) in runs_dir, oldest first.
 function M.list(runs_dir)
