@@ -1,10 +1,19 @@
 /* snap_lua.c - "mlab.snap": a run's history (see snapshot.h).
  *
  *   local h = require("mlab.snap").open(gitdir [, workdir])
- *   h:frozen(max_bytes, {patterns})   h:commit(tag, message) -> commit id
- *   h:resolve(rev) -> id   h:tree(rev) -> tree id   h:diff(a, b [, path]) ->
- * patch (a may be nil) h:changes(rev) -> "M path\n..."   h:checkout(rev, dir)
- * h:restore(rev) Failures return nil, message, code.
+ *   h:frozen(max_bytes, {patterns})
+ *   h:commit(tag, message [, opts]) -> commit id
+ *       opts.paths: the paths the step may have changed (nil: walk the
+ *       whole work tree; {}: nothing changed); opts.sync = false: no
+ *       flush, the caller calls h:sync() after its trace line
+ *   h:sync([path, ...]) -> true     the one flush (syncfs) of a step; the
+ *       paths' filesystems too when they are not the history's
+ *   h:repair() -> removed            after a crash, before anything else
+ *   h:has(commit_id) -> boolean      the commit and what it adds are whole
+ *   h:resolve(rev) -> id   h:tree(rev) -> tree id
+ *   h:diff(a, b [, path]) -> patch (a may be nil)
+ *   h:changes(rev) -> "M path\n..."   h:checkout(rev, dir)   h:restore(rev)
+ * Failures return nil, message, code.
  */
 #include "error.h"
 #include "luahost.h"
@@ -68,16 +77,78 @@ lsnap_frozen(lua_State *L)
   return lh_result(L, snap_set_frozen(*s, (size_t)max, pats));
 }
 
+#define SNAP_MAX_PATHS 256
+
 static int
 lsnap_commit(lua_State *L)
 {
   struct snap **s = checksnap(L);
+  const char *tag = luaL_checkstring(L, 2), *msg = luaL_checkstring(L, 3);
+  const char *paths[SNAP_MAX_PATHS];
+  struct snap_commit_opts o = {NULL, 0, 0};
   char id[SNAP_OID_HEX];
-  int error =
-      snap_commit(*s, luaL_checkstring(L, 2), luaL_checkstring(L, 3), id);
+
+  if (!lua_isnoneornil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TTABLE);
+    if (lua_getfield(L, 4, "sync") != LUA_TNIL && !lua_toboolean(L, -1))
+      o.flags |= SNAP_COMMIT_NOSYNC;
+    lua_pop(L, 1);
+    if (lua_getfield(L, 4, "paths") != LUA_TNIL) {
+      luaL_argcheck(L, lua_type(L, -1) == LUA_TTABLE, 4,
+                    "paths must be a table of strings");
+      lua_Integer n = luaL_len(L, -1);
+      if (n <= SNAP_MAX_PATHS) { /* more: walk instead */
+        for (lua_Integer i = 1; i <= n; i++) {
+          lua_rawgeti(L, -1, i);
+          luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 4,
+                        "paths must be a table of strings");
+          paths[o.npaths++] = lua_tostring(L, -1);
+          lua_pop(L, 1); /* still referenced by the table */
+        }
+        o.paths = paths;
+      }
+    }
+    lua_pop(L, 1);
+  }
+  int error = snap_commit_ex(*s, tag, msg, &o, id);
   if (error)
     return lh_failerr(L, error);
   lua_pushstring(L, id);
+  return 1;
+}
+
+static int
+lsnap_sync(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  const char *extra[17];
+  int n = lua_gettop(L) - 1;
+  luaL_argcheck(L, n <= 16, 18, "too many paths");
+  for (int i = 0; i < n; i++)
+    extra[i] = luaL_checkstring(L, i + 2);
+  extra[n] = NULL;
+  return lh_result(L, snap_sync(*s, extra));
+}
+
+static int
+lsnap_repair(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  int removed = 0, error = snap_repair(*s, &removed);
+  if (error)
+    return lh_failerr(L, error);
+  lua_pushinteger(L, removed);
+  return 1;
+}
+
+static int
+lsnap_has(lua_State *L)
+{
+  struct snap **s = checksnap(L);
+  int r = snap_has(*s, luaL_checkstring(L, 2));
+  if (r < 0)
+    return lh_failerr(L, r);
+  lua_pushboolean(L, r);
   return 1;
 }
 
@@ -149,15 +220,13 @@ lsnap_restore(lua_State *L)
   return lh_result(L, snap_restore(*s, luaL_checkstring(L, 2)));
 }
 
-static const luaL_Reg snap_methods[] = {{"frozen", lsnap_frozen},
-                                        {"commit", lsnap_commit},
-                                        {"resolve", lsnap_resolve},
-                                        {"tree", lsnap_tree},
-                                        {"diff", lsnap_diff},
-                                        {"changes", lsnap_changes},
-                                        {"checkout", lsnap_checkout},
-                                        {"restore", lsnap_restore},
-                                        {NULL, NULL}};
+static const luaL_Reg snap_methods[] = {
+    {"frozen", lsnap_frozen},   {"commit", lsnap_commit},
+    {"sync", lsnap_sync},       {"repair", lsnap_repair},
+    {"has", lsnap_has},         {"resolve", lsnap_resolve},
+    {"tree", lsnap_tree},       {"diff", lsnap_diff},
+    {"changes", lsnap_changes}, {"checkout", lsnap_checkout},
+    {"restore", lsnap_restore}, {NULL, NULL}};
 
 static const luaL_Reg snap_funcs[] = {{"open", lsnap_open}, {NULL, NULL}};
 
