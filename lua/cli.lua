@@ -23,7 +23,8 @@ commands:
   diff RUN A B [-- PATH]    the workspace change from step A to step B
   checkout RUN STEP DIR     write the workspace as it was after STEP into DIR
   resume RUN                continue a killed or out-of-budget run
-  eval RUN [--step N]       score the workspace (at step N) with the hidden data
+  eval RUN [--step N]       score the workspace (at step N, or --all-steps) with the hidden data
+  report [RUNS...]          success, improvement, tokens, time per task and agent (--html)
   replay RUN                re-run RUN from its recorded model calls and compare
   branch RUN N              a new run from step N of RUN (another agent or model)
   script FILE [ARGS]        run an analysis script over runs (examples/analysis/)

@@ -7,10 +7,11 @@ writer of run.json, trace.jsonl and llm.jsonl.
   local rd, err = rundir.find(runs_dir, name)    -- id, unique prefix, path, "last"
   rundir.list(runs_dir)                 -- handles, oldest first
   rundir.valid_id(id)                   -- true | nil, why
+  rundir.is_run(dir)                    -- dir holds a run (its manifest)
   rundir.new_id(task, agent)            -- "20261129-211001-digits-tuner-3fa2"
 
   rd.dir, rd.id, rd.paths               -- manifest, trace, llm, workspace, git,
-                                        -- undo, log, scores
+                                        -- undo, log, scores, page (run.html)
   rd:manifest()                         -- m | nil, err
   rd:write_manifest(m)                  -- atomic (write, fsync, rename)
   rd:status([m])                        -- m.status, or "killed" when the host
@@ -22,6 +23,7 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rd:calls() / rd:append_call(rec) / rd:keep_calls(calls)
   rundir.recording(source, runs_dir)   -- a replay's records, and their path
   rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
+  rd:write_page(html)                   -- the run's page (run.html)
   rundir.summary(m)                     -- one line: id, task, agent, status, score
   rundir.branches(runs_dir, id)         -- runs whose run.json names id as parent
   rundir.is_run(dir)                    -- dir holds a run (its run.json)
@@ -47,7 +49,7 @@ local M = {}
 local FILES = {
   manifest = "run.json", trace = "trace.jsonl", llm = "llm.jsonl",
   workspace = "workspace", git = "history.git", undo = "undo",
-  log = "agent.log", scores = "scores.jsonl",
+  log = "agent.log", scores = "scores.jsonl", page = "run.html",
 }
 
 local Rundir = {}
@@ -300,10 +302,11 @@ function Rundir:close()
   self._history = nil
 end
 
--- Whether dir is a run directory (it holds run.json).
-function M.is_run(dir)
-  return host.stat(M.at(dir).paths.manifest) ~= nil
-end
+-- The run's page (mlab show RUN --html): written whole, atomically.
+function Rundir:write_page(text) return host.write_atomic(self.paths.page, text) end
+
+-- A run directory: a folder with a manifest.
+function M.is_run(dir) return host.stat(dir .. "/" .. FILES.manifest) ~= nil end
 
 -- Every run directory (a folder with run.json) in runs_dir, oldest first.
 function M.list(runs_dir)

@@ -56,6 +56,7 @@ local SCHEMA = {
   baseline = { "number", false },
   noise = { "number", false, 0 },
   data = { "table", false, { "data/*" } },
+  generated = { "table", false }, -- globs of files scripts write (show/diff summarise them)
   timeout = { "number", false, 180 },
   memory_mb = { "number", false, 4096 },
   seed = { "number", false, 0 },

@@ -8,7 +8,8 @@ pkgs=(build-essential cmake pkg-config git
       liblua5.4-dev lua-cjson-dev libgit2-dev libcurl4-openssl-dev check
       bubblewrap python3-numpy python3-scipy python3-pandas python3-sklearn
       libopenblas0-pthread procps
-      clang libclang-rt-14-dev) # the sanitizer build and the fuzz targets
+      chromium                    # the HTML pages' tests (headless)
+      clang libclang-rt-14-dev)   # the sanitizer build and the fuzz targets
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
