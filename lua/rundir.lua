@@ -7,7 +7,6 @@ writer of run.json, trace.jsonl and llm.jsonl.
   local rd, err = rundir.find(runs_dir, name)    -- id, unique prefix, path, "last"
   rundir.list(runs_dir)                 -- handles, oldest first
   rundir.valid_id(id)                   -- true | nil, why
-  rundir.is_run(dir)                    -- dir holds a run (its manifest)
   rundir.new_id(task, agent)            -- "20261129-211001-digits-tuner-3fa2"
 
   rd.dir, rd.id, rd.paths               -- manifest, trace, llm, workspace, git,
