@@ -79,7 +79,8 @@ function M.main(args)
     preset = o.preset, harness = preset.harness,
     max_steps = math.tointeger(cl.number(o, "max-steps", d.max_steps)) or cl.usage("--max-steps takes a whole number"),
     max_time = cl.number(o, "max-time", d.max_time),
-    max_tokens = math.tointeger(cl.number(o, "max-tokens", d.max_tokens)) or cl.usage("--max-tokens takes a whole number"),
+    max_tokens = math.tointeger(cl.number(o, "max-tokens", d.max_tokens))
+      or cl.usage("--max-tokens takes a whole number"),
     max_mem_mb = cl.number(o, "max-mem", d.max_mem_mb),
     seed = math.tointeger(cl.number(o, "seed", 0)) or cl.usage("--seed takes a whole number"),
     runs_dir = cl.runs_dir(o), id = o.id, verbose = o.verbose or o.v, version = cl.VERSION,
