@@ -396,7 +396,8 @@ load_tree(struct snap *s, struct node *dir, const git_oid *id)
       goto done;
   }
   /* Tree order puts a directory "a" after "a.txt"; lookups want strcmp. */
-  qsort(dir->kids, dir->nkids, sizeof *dir->kids, cmp_kid);
+  if (dir->nkids > 1)
+    qsort(dir->kids, dir->nkids, sizeof *dir->kids, cmp_kid);
   git_oid_cpy(&dir->oid, id);
   dir->dirty = 0;
 
@@ -1519,7 +1520,8 @@ read_names(struct snap *s, int dfd, struct names *nm)
     return err;
   }
   closedir(d);
-  qsort_r(nm->e, nm->n, sizeof *nm->e, cmp_name, nm->buf);
+  if (nm->n > 1) /* an empty folder has no array: qsort_r's pointer is nonnull */
+    qsort_r(nm->e, nm->n, sizeof *nm->e, cmp_name, nm->buf);
   return 0;
 
 oom:
@@ -1787,7 +1789,8 @@ write_tree(struct snap *s, struct node *dir)
       error = nomem();
       goto done;
     }
-    memcpy(copy, s->tbuf, len);
+    if (len) /* the empty tree: no buffer yet */
+      memcpy(copy, s->tbuf, len);
     if ((error = add_object(s, GIT_OBJECT_TREE, &id, copy, len)))
       goto done;
   }

@@ -146,7 +146,10 @@ pick(char *out, size_t n)
                                      "d/", "frozen/", "e/",   "a/b.d/"};
   static const char *const names[] = {"x.txt", "y.py", "z",     "w.dat",
                                       "b",     "b.d",  "v.txt", "run.sh"};
-  snprintf(out, n, "%s%s", dirs[rnd(8)], names[rnd(8)]);
+  /* One rnd per statement: argument order is unspecified, and a seed
+   * should name the same sequence under gcc and clang. */
+  unsigned d = rnd(8);
+  snprintf(out, n, "%s%s", dirs[d], names[rnd(8)]);
 }
 
 /* Some existing entry of the work tree (file, link, fifo or directory). */
@@ -177,11 +180,13 @@ random_change(void)
 {
   char a[256], b[256];
   struct stat st;
+  size_t len;
   switch (rnd(12)) {
   case 0: /* new or rewritten file */
   case 1:
     pick(a, sizeof a);
-    write_bytes(a, 1 + rnd(200), 'a' + (char)rnd(20));
+    len = 1 + rnd(200);
+    write_bytes(a, len, 'a' + (char)rnd(20));
     break;
   case 2: /* deleted (a directory with all below it) */
     if (pick_existing(a, sizeof a)) {
@@ -227,7 +232,8 @@ random_change(void)
     break;
   case 7: /* above the size limit, or back below it */
     pick(a, sizeof a);
-    write_bytes(a, rnd(2) ? MAX_BYTES + 1 + rnd(100) : MAX_BYTES, 'A');
+    len = rnd(2) ? MAX_BYTES + 1 + rnd(100) : MAX_BYTES;
+    write_bytes(a, len, 'A');
     break;
   case 8: /* a deep new directory */
     snprintf(a, sizeof a, "n%u/m/o/p.txt", rnd(3));
@@ -272,10 +278,11 @@ expected_tree(const char *prev, char out[SNAP_OID_HEX])
 {
   char cmd[4096], *ls, *big;
   /* git records no fifo either, but refuses to drop a tracked file that
-   * became one ("can only add regular files..."): drop it first. */
+   * became one ("can only add regular files...") and keeps the files of a
+   * tracked directory that became one: drop them first (-r). */
   snprintf(cmd, sizeof cmd,
            "%s find . -type p | sed 's#^\\./##' | "
-           "xargs -r git rm -q -f --cached --ignore-unmatch --",
+           "xargs -r git rm -r -q -f --cached --ignore-unmatch --",
            cli_env);
   free(run(cmd));
   snprintf(cmd, sizeof cmd, "%s git add -A", cli_env);
