@@ -63,6 +63,7 @@ static const luaL_Reg preloads[] = {
     {"mlab.ws", luaopen_mlab_ws},       {"mlab.exec", luaopen_mlab_exec},
     {"mlab.snap", luaopen_mlab_snap},   {"mlab.host", luaopen_mlab_host},
     {"mlab.http", luaopen_mlab_http},   {"cjson", luaopen_cjson},
+    {"mlab.proc", luaopen_mlab_proc},
     {"cjson.safe", luaopen_cjson_safe}, {NULL, NULL}};
 
 /* Counts the heap and refuses growth past max_mem.  Frees and shrinks never

@@ -96,5 +96,6 @@ int luaopen_mlab_exec(lua_State *L);
 int luaopen_mlab_snap(lua_State *L);
 int luaopen_mlab_host(lua_State *L);
 int luaopen_mlab_http(lua_State *L);
+int luaopen_mlab_proc(lua_State *L);
 
 #endif
