@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -112,6 +113,38 @@ done:
   return error;
 }
 
+/* The CPU times of an ended, not yet reaped child (a zombie keeps them):
+ * fields 14-17 of /proc/PID/stat, after the command name in parentheses. */
+static void
+read_times(struct proc *p)
+{
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  const char *s = strrchr(buf, ')');
+  unsigned long long ut, st;
+  long long cut, cst;
+  /* After ")": state ppid pgrp session tty tpgid flags minflt cminflt
+   * majflt cmajflt utime stime cutime cstime */
+  if (!s || sscanf(s + 1,
+                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                   "%llu %llu %lld %lld",
+                   &ut, &st, &cut, &cst) != 4)
+    return;
+  double hz = (double)sysconf(_SC_CLK_TCK);
+  if (hz <= 0)
+    return;
+  p->cpu_self = (double)(ut + st) / hz;
+  p->cpu_children = (double)(cut + cst) / hz;
+}
+
 static void
 set_status(struct proc *p, int ws)
 {
@@ -137,6 +170,12 @@ proc_poll(struct proc *p)
     return 1;
   int ws = 0;
   pid_t r;
+  siginfo_t si;
+  si.si_pid = 0;
+  /* Ended but not reaped: read its times while /proc still has them. */
+  if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+      si.si_pid == p->pid)
+    read_times(p);
   do
     r = waitpid(p->pid, &ws, WNOHANG);
   while (r < 0 && errno == EINTR);

@@ -32,11 +32,13 @@ struct proc_opts {
 
 struct proc {
   pid_t pid;
-  int pidfd;  /* readable once the child has ended; -1 when the kernel
-                 has no pidfd_open (then waits poll in slices) */
-  int exited; /* 1 once reaped by proc_poll */
-  int status; /* exit code, or -1 when killed by a signal */
-  int signal; /* the signal that ended it, or 0 */
+  int pidfd;           /* readable once the child has ended; -1 when the kernel
+                          has no pidfd_open (then waits poll in slices) */
+  int exited;          /* 1 once reaped by proc_poll */
+  int status;          /* exit code, or -1 when killed by a signal */
+  int signal;          /* the signal that ended it, or 0 */
+  double cpu_self;     /* CPU seconds (user + system) of the child itself */
+  double cpu_children; /* ... of the children it waited for (its scripts) */
 };
 
 /* Starts o->argv.  0 and *out filled on success; MLAB_ENOTFOUND when the
@@ -45,8 +47,10 @@ struct proc {
  * caller reaps it with proc_poll and releases it with proc_release. */
 int proc_spawn(struct proc *out, const struct proc_opts *o);
 
-/* 1 when the child has ended (reaped now or before: status and signal
- * filled), 0 while it runs, negative on error. */
+/* 1 when the child has ended (reaped now or before: status, signal and
+ * the CPU times filled; the times are read from /proc just before the
+ * child is reaped, 0 where /proc does not say), 0 while it runs, negative
+ * on error. */
 int proc_poll(struct proc *p);
 
 /* Waits until one of ps[0..n-1] has ended, timeout_s passes (< 0: no

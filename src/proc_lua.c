@@ -5,13 +5,16 @@
  *   local p, err = proc.spawn{ argv = {...}, env = { NAME = "v" | false },
  *                              cwd = dir, out = path, group = true }
  *   p:pid()                  -- the child's pid
- *   p:poll()                 -- nil while it runs; { status, signal } after
+ *   p:poll()                 -- nil while it runs; after: { status, signal,
+ *                               cpu_self, cpu_children } (CPU seconds of
+ *                               the child, and of what it waited for)
  *   p:kill("INT" [, group])  -- INT TERM KILL HUP USR1 USR2 QUIT CONT STOP
  *   proc.wait({p1, p2, ...}, timeout_s) -- index of one that ended, or nil
  *                               (timeout, or a signal reached mlab)
  *   proc.signalled()         -- the last signal mlab caught (INT, TERM,
  *                               HUP, USR1) as a name, or nil
  *   proc.setenv(name, value|nil), proc.exe() -- /proc/self/exe
+ *   proc.cpu()               -- CPU seconds of mlab itself (user + system)
  *
  * env adds to (or, with false, removes from) mlab's own environment. */
 #include "error.h"
@@ -24,6 +27,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -180,11 +184,15 @@ lproc_pid(lua_State *L)
 static void
 push_status(lua_State *L, const struct proc *p)
 {
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 4);
   lua_pushinteger(L, p->status);
   lua_setfield(L, -2, "status");
   lua_pushinteger(L, p->signal);
   lua_setfield(L, -2, "signal");
+  lua_pushnumber(L, p->cpu_self);
+  lua_setfield(L, -2, "cpu_self");
+  lua_pushnumber(L, p->cpu_children);
+  lua_setfield(L, -2, "cpu_children");
 }
 
 static int
@@ -293,6 +301,16 @@ lproc_setenv(lua_State *L)
 }
 
 static int
+lproc_cpu(lua_State *L)
+{
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  lua_pushnumber(L, (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                        (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+  return 1;
+}
+
+static int
 lproc_exe(lua_State *L)
 {
   char buf[PATH_MAX];
@@ -313,6 +331,7 @@ static const luaL_Reg proc_funcs[] = {{"spawn", lproc_spawn},
                                       {"signalled", lproc_signalled},
                                       {"setenv", lproc_setenv},
                                       {"exe", lproc_exe},
+                                      {"cpu", lproc_cpu},
                                       {NULL, NULL}};
 
 int

@@ -207,6 +207,19 @@ START_TEST(test_proc_wait_any_returns_the_first_to_end)
 }
 END_TEST
 
+/* The times of the child and of what it waited for come apart. */
+START_TEST(test_proc_cpu_times_of_child_and_its_children)
+{
+  struct proc p = start_sh(
+      "/bin/sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done'; :", NULL,
+      1);
+  wait_for(&p);
+  ck_assert_int_eq(p.status, 0);
+  ck_assert_double_gt(p.cpu_children, 0.05);
+  ck_assert_double_lt(p.cpu_self, p.cpu_children);
+}
+END_TEST
+
 static void
 on_alarm(int sig)
 {
@@ -247,6 +260,7 @@ proc_suite(void)
   tcase_add_test(tc, test_proc_group_signal_reaches_grandchildren);
   tcase_add_test(tc, test_proc_wait_any_returns_the_first_to_end);
   tcase_add_test(tc, test_proc_wait_any_returns_on_a_signal);
+  tcase_add_test(tc, test_proc_cpu_times_of_child_and_its_children);
   suite_add_tcase(s, tc);
   return s;
 }
