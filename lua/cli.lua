@@ -26,6 +26,7 @@ commands:
   eval RUN [--step N]       score the workspace (at step N) with the hidden data
   replay RUN                re-run RUN from its recorded model calls and compare
   tasks [--measure NAME]    list the tasks (or re-measure one's baseline)
+  sweep --out DIR ...       many runs (tasks x agents x models x seeds), resumable
   test-lua FILE             run a Lua test file in the agent sandbox
   help [COMMAND]            this text, or a command's
 
