@@ -55,9 +55,19 @@ M.RETRY = { answer = true, budget = true, error = true, infra = true, killed = t
 local Sweep = {}
 Sweep.__index = Sweep
 
-local function abs(path, env)
-  if path:sub(1, 1) == "/" then return path end
-  return ((env and env("PWD")) or host.getenv("PWD") or ".") .. "/" .. path
+-- An absolute path without "." or ".." parts or doubled slashes, so one
+-- file has one name in sweep.json.
+local function abs(path)
+  if path:sub(1, 1) ~= "/" then path = (host.getenv("PWD") or ".") .. "/" .. path end
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." then
+      parts[#parts] = nil
+    elseif part ~= "." then
+      parts[#parts + 1] = part
+    end
+  end
+  return "/" .. table.concat(parts, "/")
 end
 
 local function basename(p) return p:match("([^/]+)/*$") end

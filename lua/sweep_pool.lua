@@ -46,12 +46,13 @@ function M.spawn(sw, cell, action)
   return { cell = cell, action = action, p = p, t0 = host.mono() }
 end
 
--- The last lines of a child's log, for a run that never got a manifest.
+-- The last lines a child wrote (after its header), for a run that never
+-- got a manifest.
 local function log_tail(sw, cell)
   local text = host.read(sw:log_path(cell)) or ""
   local lines = {}
   for line in text:gmatch("[^\n]+") do
-    if not line:match("^== ") then lines[#lines + 1] = line end
+    if line:match("^== ") then lines = {} else lines[#lines + 1] = line end
   end
   return table.concat(lines, " | ", math.max(1, #lines - 1))
 end
@@ -60,7 +61,8 @@ end
 function M.outcome(sw, child, st)
   local class, m = sw:state(child.cell)
   if class == "missing" or class == "broken" then
-    return "infra", nil, ("mlab %s exited with %s: %s"):format(child.action,
+    return "infra", nil, ("mlab %s exited with %s: %s"):format(
+      child.action == "resume" and "resume" or "run",
       st.signal > 0 and ("signal " .. st.signal) or ("status " .. st.status),
       log_tail(sw, child.cell))
   end

@@ -74,7 +74,7 @@ function P:write(s)
 end
 
 local function result_text(class, m)
-  if not m then return class end
+  if not m then return "(no run directory)" end
   local parts = { m.status or class }
   if type(m.score) == "number" then parts[#parts + 1] = ("score %.4g"):format(m.score) end
   if m.success then parts[#parts + 1] = "success" end
@@ -166,8 +166,10 @@ function P:close(running)
 end
 
 -- The outcomes of cells (their run.json as it is now), per task, agent
--- and model: runs, each outcome class, successes, the mean score.
-function M.table(sw, cells)
+-- and model: runs, each outcome class, successes, the mean score.  seen:
+-- classes this command saw for runs that left no run directory (a run
+-- that could not start is "infra").
+function M.table(sw, cells, seen)
   local groups, order = {}, {}
   local many_llms = #sw.matrix.llms > 1
   local total = { runs = 0, answer = 0, budget = 0, error = 0, infra = 0, killed = 0,
@@ -183,6 +185,9 @@ function M.table(sw, cells)
       order[#order + 1] = key
     end
     local class, m = sw:state(cell)
+    if (class == "missing" or class == "broken") and seen and seen[cell.id] == "infra" then
+      class = "infra"
+    end
     for _, t in ipairs({ g, total }) do
       t.runs = t.runs + 1
       if t[class] then t[class] = t[class] + 1 else t.left = t.left + 1 end

@@ -211,7 +211,7 @@ end
 
 local function finish(sw, pr, quiet)
   if pr then pr:close() end
-  if not quiet then io.stdout:write(progress.table(sw, sw.cells)) end
+  if not quiet then io.stdout:write(progress.table(sw, sw.cells, pr and pr.class)) end
   local bad = false
   for _, cell in ipairs(sw.cells) do
     local class = sw:state(cell)
