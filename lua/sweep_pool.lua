@@ -72,8 +72,10 @@ end
 
 function M.run(sw, work, o)
   local jobs, pr = math.max(1, o.jobs or 1), o.progress
-  local queue, running, stopping = {}, {}, nil
-  for i, w in ipairs(work) do queue[i] = w end
+  local queue, running, watching, stopping = {}, {}, {}, nil
+  for _, w in ipairs(work) do
+    if w.action == "busy" then watching[#watching + 1] = w else queue[#queue + 1] = w end
+  end
   local cpu = { self = 0, children = 0 }
   local function stop_all(sig)
     for _, r in ipairs(running) do r.p:kill(FORWARD[sig] or "TERM", true) end
@@ -88,7 +90,7 @@ function M.run(sw, work, o)
       end
       stop_all(stopping)
     end
-    while not stopping and #running < jobs and #queue > 0 do
+    while not stopping and #running + #watching < jobs and #queue > 0 do
       local w = table.remove(queue, 1)
       local child, err = M.spawn(sw, w.cell, w.action)
       if child then
@@ -98,10 +100,25 @@ function M.run(sw, work, o)
         pr:ended(w.cell, "infra", nil, nil, err)
       end
     end
-    if #running == 0 then break end
+    -- Runs another mlab was running when this one began: when their host
+    -- is gone, they are done, or resumed here.
+    for i = #watching, 1, -1 do
+      local w = watching[i]
+      local action, class, m = sw:action(w.cell, {})
+      if action ~= "busy" then
+        table.remove(watching, i)
+        if action == "done" or stopping then
+          if pr then pr:ended(w.cell, class, m, nil, "(ran under another mlab)") end
+        else
+          table.insert(queue, 1, { cell = w.cell, action = action })
+        end
+      end
+    end
+    if #running == 0 and (stopping or (#watching == 0 and #queue == 0)) then break end
+    if #running == 0 and #queue > 0 then goto continue end -- a watched run to resume
     local procs = {}
     for i, r in ipairs(running) do procs[i] = r.p end
-    proc.wait(procs, 1.0)
+    if #procs > 0 then proc.wait(procs, 1.0) else host.sleep(1) end
     for i = #running, 1, -1 do
       local r = running[i]
       local st = r.p:poll()
@@ -114,6 +131,7 @@ function M.run(sw, work, o)
       end
     end
     if pr then pr:tick(running) end
+    ::continue::
   end
   M.last_cpu = cpu
   return stopping

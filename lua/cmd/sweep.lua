@@ -188,7 +188,7 @@ local function work_list(sw, retry, pr, live)
     else
       counts[action] = counts[action] + 1
       if pr then pr:known(cell, action == "busy" and "busy" or class, m) end
-      if action ~= "done" and action ~= "busy" then
+      if action ~= "done" then
         work[#work + 1] = { cell = cell, action = action }
       end
     end
@@ -334,7 +334,8 @@ local function slurm_backend(sw, o, retry, jobs, quiet)
       local ok, err = sw:retire(w.cell)
       if not ok then cl.err(err); return 1 end
     end
-    cells[#cells + 1] = w.cell.index
+    -- A run an mlab on this machine is running is left to it.
+    if w.action ~= "busy" then cells[#cells + 1] = w.cell.index end
   end
   table.sort(cells)
   if #cells > 0 then
@@ -392,7 +393,9 @@ function M.main(args)
     if backend == "slurm" then
       local so = slurm_opts(sw, o, jobs)
       local idx = {}
-      for _, w in ipairs((work_list(sw, retry))) do idx[#idx + 1] = w.cell.index end
+      for _, w in ipairs((work_list(sw, retry))) do
+        if w.action ~= "busy" then idx[#idx + 1] = w.cell.index end
+      end
       table.sort(idx)
       so.indices, so.offset = idx, 0
       cl.out(#idx > 0 and slurm.script(sw, so) or "# nothing to submit: every run has an outcome\n")
