@@ -232,9 +232,9 @@ local function local_backend(sw, retry, jobs, quiet)
   local own = require("mlab.proc").cpu() - cpu0
   if not quiet and #work > 0 then
     local all = own + cpu.self + cpu.children
-    pr:write(("%d runs in %s; CPU: sweep %.2f s, mlab runs %.2f s, their scripts %.2f s "
-      .. "(mlab %.1f%% of the sweep's CPU)\n"):format(#work, progress.human_time(wall), own,
-      cpu.self, cpu.children, all > 0 and 100 * (own + cpu.self) / all or 0))
+    pr:write(("%d runs in %.1f s; CPU: sweep %.3f s, mlab runs %.2f s, their scripts %.2f s "
+      .. "(the sweep's own process %.2f%% of it)\n"):format(#work, wall, own,
+      cpu.self, cpu.children, all > 0 and 100 * own / all or 0))
   end
   local rc = finish(sw, pr, quiet)
   if sig then
