@@ -136,7 +136,8 @@ local function run_cell(o)
   if not st then cl.err(sig); return 1 end
   local class2, m2, note = pool.outcome(sw, child, st)
   cl.out(("cell %d: %s ended %s%s%s\n"):format(i, cell.id, class2,
-    m2 and m2.score and ("  score " .. tostring(m2.score)) or "", note and ("  " .. note) or ""))
+    m2 and type(m2.score) == "number" and ("  score %.4g"):format(m2.score) or "",
+    note and ("  " .. note) or ""))
   if sig then return 128 + (pool.NUMBER[sig] or 15) end
   return (class2 == "infra") and 1 or 0
 end
@@ -254,7 +255,7 @@ local function slurm_follow(sw, o, quiet, pr, watch)
   for _, j in ipairs(slurm.jobs(sw)) do
     for _, c in ipairs(j.cells) do submitted[c] = j.submitted end
   end
-  local reported, waits, lags, fails = {}, {}, {}, 0
+  local reported, waits, lags, fails, since = {}, {}, {}, 0, {}
   while true do
     local sig = proc.signalled()
     if sig then
@@ -279,10 +280,14 @@ local function slurm_follow(sw, o, quiet, pr, watch)
           any = true
           watch[cell.id] = true
           if state == "RUNNING" or state == "COMPLETING" then
-            if pr and not running[cell.id] then pr:started(cell) end
-            running[#running + 1] = { cell = cell, t0 = host.mono() }
-          elseif pr then
-            pr:known(cell, "left")
+            if not since[cell.id] then
+              since[cell.id] = host.mono()
+              if pr then pr:started(cell) end
+            end
+            running[#running + 1] = { cell = cell, t0 = since[cell.id] }
+          else
+            if since[cell.id] and pr then pr:known(cell, "left") end
+            since[cell.id] = nil -- pending (again, when requeued)
           end
         elseif watch[cell.id] and not reported[cell.id] then
           local class, m = sw:state(cell)
