@@ -123,13 +123,31 @@ local function run_script(h, argv)
   local r, err, code = exec.run({
     argv = argv, cwd = run.paths.workspace, timeout = run.task.timeout,
     mem_mb = run.task.memory_mb, procs = 512, out_cap = run.out_cap,
-    sandbox = run.sandbox, hide = run.hide,
+    sandbox = true, unconfined = run.unconfined,
   })
   if not r then return nil, err, code end
   -- The run's time ran out while the script ran: this step is recorded,
   -- then the run stops.
   if r.deadline then host.stop("time") end
   return r
+end
+
+-- The run's disk cap (MLAB_DISK_MB) holds for the agent's own writes as
+-- for its scripts (exec stops a script at the cap): a write that would take
+-- the workspace past it is refused, and the agent may clean up and go on.
+-- Writes up to SMALL_WRITE always pass, so a workspace a script left over
+-- the cap can still get the script that cleans it (growth stays bounded by
+-- the step budget).
+local SMALL_WRITE = 64 * 1024
+local function room(h, bytes)
+  local cap = h.run.disk_mb
+  if not cap or cap <= 0 or bytes <= SMALL_WRITE then return true end
+  local use = exec.disk_usage(h.run.paths.workspace)
+  if use and use.bytes + bytes > cap * 1048576 then
+    return nil, ("the workspace would hold %.0f MB, more than the run's disk cap of %d MB: "
+      .. "remove files first"):format((use.bytes + bytes) / 1048576, cap), "denied"
+  end
+  return true
 end
 
 -- A model-backed step skipped on resume: its recorded calls are taken off
@@ -145,7 +163,9 @@ end
 ---------------------------------------------------------------------------
 -- The catalogue, in the reference study's order.  args[i] = { name, type
 -- ("string" | "integer" | "strings"), description, optional, text (free
--- text: a list of strings is joined) }.
+-- text: a list of strings is joined) }.  changes: what the action may
+-- change in the workspace: a function of its arguments giving the paths,
+-- "any" (a script ran), or nil (it changes nothing).
 
 local CATALOGUE = {
   { name = "List Files", primitive = true,
@@ -174,36 +194,45 @@ local CATALOGUE = {
     end,
     revive = function(_, rec) return rec.observation end },
   { name = "Write File", primitive = true,
+    changes = function(a) return { a.file_name } end,
     description = "Use this to write a file. If the file already exists, it will be overwritten.",
     args = { { name = "file_name", type = "string", description = FILE },
              { name = "content", type = "string", description = "the content to write", text = true } },
     returns = "a success message, or an error message",
     run = function(h, a)
-      local ok, err, code = h.ws:write(a.file_name, a.content)
+      local ok, err, code = room(h, #a.content)
+      if ok then ok, err, code = h.ws:write(a.file_name, a.content) end
       if not ok then return nil, err, code end
       return true, ("File %s written successfully."):format(a.file_name)
     end },
   { name = "Append File", primitive = true,
+    changes = function(a) return { a.file_name } end,
     description = "Use this to append a file to a new location with a new name.",
     args = { { name = "file_name", type = "string", description = FILE },
              { name = "content", type = "string", description = "the content to append", text = true } },
     returns = "a success message, or an error message",
     run = function(h, a)
-      local ok, err, code = h.ws:append(a.file_name, a.content)
+      local ok, err, code = room(h, #a.content)
+      if ok then ok, err, code = h.ws:append(a.file_name, a.content) end
       if not ok then return nil, err, code end
       return true, ("File %s appended successfully."):format(a.file_name)
     end },
   { name = "Copy File", primitive = true,
+    changes = function(a) return { a.destination } end,
     description = "Use this to copy a file to a new location with a new name.",
     args = { { name = "source", type = "string", description = FILE },
              { name = "destination", type = "string", description = FILE } },
     returns = "a success message, or an error message",
     run = function(h, a)
-      local ok, err, code = h.ws:copy(a.source, a.destination)
+      local src = h.ws:resolve(a.source)
+      local st = src and host.stat(src)
+      local ok, err, code = room(h, st and st.size or 0)
+      if ok then ok, err, code = h.ws:copy(a.source, a.destination) end
       if not ok then return nil, err, code end
       return true, ("File %s copied to %s."):format(a.source, a.destination)
     end },
   { name = "Undo Edit Script", primitive = true,
+    changes = function(a) return { a.script_name } end,
     description = "Use this to undo the last edit of the script (restores the version before it).",
     args = { { name = "script_name", type = "string", description = SCRIPT } },
     returns = "the content of the script after the undo, or an error message",
@@ -217,6 +246,7 @@ local CATALOGUE = {
       return true, ("Content of %s after undo of the most recent edit:\n%s"):format(a.script_name, text)
     end },
   { name = "Execute Script", primitive = true,
+    changes = "any",
     description = "Use this to execute the script. The script must already exist.",
     args = { { name = "script_name", type = "string", description = SCRIPT },
              { name = "arguments", type = "strings", optional = true, hidden = true,
@@ -251,6 +281,7 @@ local CATALOGUE = {
                duration = rec.duration_s }
     end },
   { name = "Python REPL", primitive = true, off = true,
+    changes = "any",
     description = "A python REPL. Use this to execute single line python commands "
       .. "(each call runs in a fresh interpreter in the workspace).",
     args = { { name = "command", type = "string", description = "a valid python command", text = true } },
@@ -261,6 +292,7 @@ local CATALOGUE = {
       return true, r.output .. exec_footer(r)
     end },
   { name = "Edit File", primitive = true, off = true,
+    changes = function(a) return { a.file_name } end,
     description = "Use this to replace a range of lines of a file, or one exact piece of its "
       .. "text, with new text.",
     args = { { name = "file_name", type = "string", description = FILE },
@@ -278,7 +310,8 @@ local CATALOGUE = {
     run = function(h, a)
       local ws = h.ws
       local before = ws:read(a.file_name)
-      local ok, err, code
+      local ok, err, code = room(h, #(a.content or a.new_text or ""))
+      if not ok then return nil, err, code end
       if a.old_text ~= nil then
         if a.new_text == nil then return nil, "edit: old_text needs new_text", "invalid" end
         ok, err, code = ws:edit_string(a.file_name, a.old_text, a.new_text)
@@ -333,6 +366,7 @@ local CATALOGUE = {
       return true, merged
     end },
   { name = "Append Summary to Research Log",
+    changes = function() return { M.LOG } end,
     description = "Append to the summary of previous step to research log",
     args = { { name = "content", type = "string", text = true,
                description = "a string within 500 characters" } },
@@ -367,6 +401,7 @@ local CATALOGUE = {
     end,
     revive = function(_, rec) return (rec.observation:match("^.-\n\n(.*)$")) end },
   { name = "Edit Script (AI)", model = true,
+    changes = function(a) return { a.save_name } end,
     description = "Use this to do a relatively large but cohesive edit over a python script. "
       .. "Instead of editing the script directly, you should describe the edit instruction so "
       .. "that another AI can help you do this.",
@@ -381,11 +416,13 @@ local CATALOGUE = {
       local old = h.ws:read(a.script_name) or ""
       local new, err, kind = ai_edit(h, old, a.edit_instruction, "script")
       if not new then return nil, err, kind end
-      local ok, werr, code = h.ws:write(a.save_name, new) -- the old text stays for undo
+      local ok, werr, code = room(h, #new)
+      if ok then ok, werr, code = h.ws:write(a.save_name, new) end -- the old text stays for undo
       if not ok then return nil, werr, code end
       return true, saved(a.script_name, a.save_name, old, new)
     end },
   { name = "Edit Script Segment (AI)", model = true,
+    changes = function(a) return { a.save_name } end,
     description = "Use this to do a relatively large but cohesive edit over a segment of a long "
       .. "python script (a range of its lines), described by an instruction another AI follows.",
     args = { { name = "script_name", type = "string", description = SCRIPT },
@@ -411,7 +448,8 @@ local CATALOGUE = {
       local head = first > 1 and (table.concat(lines, "\n", 1, first - 1) .. "\n") or ""
       local tail = last < #lines and (table.concat(lines, "\n", last + 1, #lines) .. "\n") or ""
       local new = head .. new_seg .. tail
-      local ok, werr, wcode = h.ws:write(a.save_name, new)
+      local ok, werr, wcode = room(h, #new)
+      if ok then ok, werr, wcode = h.ws:write(a.save_name, new) end
       if not ok then return nil, werr, wcode end
       return true, saved(a.script_name, a.save_name, old, new)
     end },
@@ -661,9 +699,11 @@ end
 
 -- ctx.actions:define{...}: an action of the agent's own.
 function H:define(spec)
-  local s, err = plain.copy(spec, "define")
-  if not s then error(err, 3) end
   local fn = rawget(spec, "run")
+  local fields = {}
+  for _, k in ipairs({ "name", "description", "args", "returns" }) do fields[k] = rawget(spec, k) end
+  local s, err = plain.copy(fields, "define")
+  if not s then error(err, 3) end
   if type(s.name) ~= "string" or not s.name:match("^[%w][%w _%-%(%)]*$") or #s.name > 64 then
     error("define: name must be a short name of letters, digits, spaces, '-', '_' or '()'", 3)
   end

@@ -23,6 +23,22 @@ local plain = require("plain")
 
 local M = {}
 
+-- The methods as documented (docs/agents.md's ctx.env table is this list:
+-- `mlab actions --md` prints it and docs_api_test checks they agree).
+M.METHODS = {
+  { "list_files", "(dir)", "List Files", "names, or nil, message, code" },
+  { "read_file", "(path)", "Read File", "text" },
+  { "inspect_lines", "(path, first [, last])", "Inspect Script Lines", "the lines (at most 100)" },
+  { "write_file", "(path, text)", "Write File", "true" },
+  { "append_file", "(path, text)", "Append File", "true" },
+  { "copy_file", "(src, dst)", "Copy File", "true" },
+  { "edit", "(path, {first=, last=, text=} or {old=, new=})", "Edit File", "true" },
+  { "undo_edit", "(path)", "Undo Edit Script", "true (the version before the last write or edit)" },
+  { "execute", "(script [, args])", "Execute Script",
+    "{status, output, timed_out, signal, truncated, duration}" },
+  { "final_answer", "(text)", "Final Answer", "true; the run ends after it" },
+}
+
 local function check(v, ty, what, level)
   if type(v) ~= ty then
     error(("%s must be a %s, got %s"):format(what, ty, type(v)), level or 3)
@@ -129,6 +145,12 @@ function M.door(acts)
     return call("Final Answer", { final_answer = text })
   end
 
+  for _, m in ipairs(M.METHODS) do assert(methods[m[1]], m[1]) end
+  for k in pairs(methods) do
+    local found = false
+    for _, m in ipairs(M.METHODS) do found = found or m[1] == k end
+    assert(found, "env.METHODS lacks " .. k)
+  end
   return host.seal(methods, "ctx.env")
 end
 

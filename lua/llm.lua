@@ -44,8 +44,8 @@ Optional:
   time_left()                     seconds the run has left: no retry at 0
   random()                        [0, 1) for jitter (default math.random)
   step()                          current step number, named in records
-  read_file(path)                 text | nil, msg   (replay: only)
-  runs_dir                        where replay:RUN finds RUN/llm.jsonl
+  recording(source)               records, path | nil, msg: a recorded
+        llm.jsonl for replay:SOURCE (rundir.recording in a run)
   prefix                          a resumed run's records made before its
                                   last complete step (consumed in place)
   diverge(msg)                    a replayed call differs: end the run
@@ -189,7 +189,7 @@ function M.new(spec_text, host, opts)
   -- are numbered after them.
   local tape, first = nil, 0
   if host.prefix and #host.prefix > 0 then
-    tape = cassette.new(host.prefix, "the run's llm.jsonl", host)
+    tape = cassette.new(host.prefix, "the recording of this run", host)
     first = tape.last_call()
   end
   local backend, provider, model

@@ -29,30 +29,13 @@ local M = {}
 
 M.SHOW = 4000 -- bytes of each request a divergence message shows
 
+-- host.recording(source) finds and reads the records (rundir.recording
+-- in a run: the only reader of run directories).
 function M.load(source, host)
-  if not host.read_file then
-    return nil, "replay needs host.read_file"
+  if not host.recording then
+    return nil, "replay needs host.recording"
   end
-  local tried = { source, source .. "/llm.jsonl" }
-  if host.runs_dir then
-    tried[3] = host.runs_dir .. "/" .. source .. "/llm.jsonl"
-  end
-  for _, path in ipairs(tried) do
-    local text = host.read_file(path)
-    if text then
-      local records, n = {}, 0
-      for l in text:gmatch("[^\n]+") do
-        n = n + 1
-        local rec = json.decode(l)
-        if type(rec) ~= "table" or type(rec.request) ~= "table" then
-          return nil, path .. ":" .. n .. ": not a recorded call"
-        end
-        records[#records + 1] = rec
-      end
-      return records, path
-    end
-  end
-  return nil, "replay: no recording at " .. table.concat(tried, " or ")
+  return host.recording(source)
 end
 
 -- Where two encodings first differ, with a little context, so a reader

@@ -8,7 +8,7 @@
 -- and keeps the run's model totals in run.manifest.llm_usage.
 --
 -- What it reads from and writes to the run table (run.lua's):
---   run.paths.dir        where llm.jsonl is
+--   run.rd               the run directory (rundir.lua) llm.jsonl is in
 --   run.step.count       the step number named in each record (steps
 --                        completed when the call is made)
 --   run.llm_prefix       a resumed run's records made before its last
@@ -21,7 +21,7 @@
 --                        differs (the run ends as agent_error)
 local host = require("mlab.host")
 local http = require("mlab.http")
-local json = require("json")
+local rundir = require("rundir")
 local llm = require("llm")
 
 local M = {}
@@ -53,7 +53,6 @@ end
 
 -- run: run.lua's run table; spec: the --llm text; runs_dir: for replay:RUN
 function M.new(run, spec, runs_dir)
-  local path = run.paths.dir .. "/llm.jsonl"
   run.manifest.llm_usage = { calls = 0, prompt_tokens = 0, completion_tokens = 0,
     retries = 0, errors = 0, estimated_calls = 0 }
   local h = {
@@ -62,17 +61,12 @@ function M.new(run, spec, runs_dir)
     time_left = host.time_left,
     tokens_allow = host.tokens_allow, tokens_add = host.tokens_add,
     step = function() return run.step.count end,
-    read_file = function(p)
-      local st = host.stat(p)
-      if not st or st.type ~= "file" then return nil, "no file " .. p end
-      return host.read(p)
-    end,
-    runs_dir = runs_dir,
+    recording = function(source) return rundir.recording(source, runs_dir) end,
     warn = function(line) io.stderr:write(line, "\n") end,
     prefix = run.llm_prefix,
     diverge = function(msg) run.step:halt("diverged", msg) end,
     record = function(line)
-      local ok, err = host.append(path, json.canonical(line) .. "\n")
+      local ok, err = run.rd:append_call(line)
       if ok then tally(run, line) end
       return ok, err
     end,
@@ -80,7 +74,7 @@ function M.new(run, spec, runs_dir)
   for _, line in ipairs(run.llm_prefix or {}) do tally(run, line) end
   local client, err = llm.new(spec, h)
   if not client then return nil, err end
-  assert(host.append(path, "")) -- the file exists even if no call is made
+  assert(run.rd:keep_calls(run.llm_prefix or {})) -- the file exists even if no call is made
   return client
 end
 

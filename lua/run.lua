@@ -6,7 +6,7 @@ budgets, finish (evaluate, manifest); resume a run that did not end.
   local run, ropts = M.resume{ dir = ..., ... }
 
 opts: task, agent, llm, max_steps, max_time, max_tokens, max_mem_mb,
-      seed, runs_dir, id, root, version, verbose, on_step(rec)
+      seed, unconfined, runs_dir, id, root, version, verbose, on_step(rec)
 
 The run directory's files are rundir.lua's; a step is step.lua's; the
 agent sees ctx (task, env, actions, llm, budget) and nothing of this table.
@@ -43,12 +43,8 @@ end
 
 local function llm_host(runs_dir)
   return {
-    getenv = host.getenv, runs_dir = runs_dir,
-    read_file = function(p)
-      local st = host.stat(p)
-      if not st or st.type ~= "file" then return nil, "no file " .. p end
-      return host.read(p)
-    end,
+    getenv = host.getenv,
+    recording = function(source) return rundir.recording(source, runs_dir) end,
   }
 end
 
@@ -68,6 +64,12 @@ function M.check(opts)
   end
   local chunk, cerr = sandbox.loadfile(agent_path, {})
   if not chunk then return nil, "agent " .. tostring(cerr) end
+  -- Never a silent downgrade: scripts run confined, or the user says so.
+  local conf = exec.confinement()
+  if not conf.ok and not opts.unconfined then
+    return nil, "scripts cannot be confined here (" .. tostring(conf.reason) .. "); pass "
+      .. "--unconfined to run them as mlab's user, unprotected (docs/security.md)"
+  end
   local client, lerr = llm.new(opts.llm or "none", llm_host(opts.runs_dir))
   if not client then return nil, lerr end
   return task, agent_path
@@ -77,8 +79,8 @@ local function new_run(rd, task, data, opts)
   local run = {
     rd = rd, paths = rd.paths, id = rd.id, root = opts.root, task = task, data = data,
     verbose = opts.verbose, on_step = opts.on_step,
-    out_cap = 32 * 1024, sandbox = exec.has_sandbox(),
-    hide = { task_mod.cache_root(), rd.dir:match("^(.*)/[^/]+$") },
+    out_cap = 32 * 1024, unconfined = opts.unconfined == true,
+    disk_mb = exec.confinement().disk_mb,
   }
   run.ws = assert(ws_mod.open(rd.paths.workspace, rd.paths.undo))
   return run
@@ -111,7 +113,7 @@ function M.start(opts)
   open_history(run)
   run.start_files = run.ws:list(".") or {}
   assert(run.snap:commit("step-0", "step 0: starter files\n\ntask " .. task.name .. "\n"))
-  assert(host.append(rd.paths.trace, ""))
+  assert(rd:keep_steps({})) -- the trace exists before the first step
   run.manifest = {
     id = rd.id, task = task.name, task_dir = task.dir, category = task.category,
     agent = opts.agent:match("([^/]+)%.lua$") or opts.agent, agent_path = agent_path,
@@ -122,7 +124,8 @@ function M.start(opts)
                 max_tokens = opts.max_tokens, max_mem_mb = opts.max_mem_mb },
     started = host.now(), status = "running",
     baseline = base.score, pid = host.pid(), mlab_version = opts.version,
-    start_files = run.start_files, sandbox = run.sandbox, steps = 0, tokens = 0,
+    start_files = run.start_files, steps = 0, tokens = 0,
+    confinement = exec.confinement(), unconfined = run.unconfined,
   }
   assert(rd:write_manifest(run.manifest))
   return run
@@ -230,7 +233,9 @@ function M.finish(run, status, msg, kind)
   -- The last trace line says how the run ended (an agent's traceback too).
   assert(run.rd:append_end({ status = status, message = msg, steps = m.steps,
     budget_kind = m.budget_kind }))
-  local score, err = task_mod.evaluate(run.task, run.data, run.paths.workspace)
+  -- The evaluator scores the committed tree of the last step, never the
+  -- live workspace (task.lua: a plain copy, links not followed).
+  local score, err = task_mod.evaluate_commit(run.task, run.data, run.snap, "step-" .. m.steps)
   if score then
     m.score = score.score
     m.evaluation = score
@@ -295,8 +300,16 @@ function M.resume(opts)
   if not task then return nil, err end
   local data, perr = task_mod.prepare(task, stderr)
   if not data then return nil, perr end
-  local run = new_run(rd, task, data, opts)
+  local conf = exec.confinement()
+  local unconfined = opts.unconfined or m.unconfined
+  if not conf.ok and not unconfined then
+    return nil, "scripts cannot be confined here (" .. tostring(conf.reason) .. "); pass "
+      .. "--unconfined to run them as mlab's user, unprotected (docs/security.md)"
+  end
+  local run = new_run(rd, task, data, { root = opts.root, verbose = opts.verbose,
+    on_step = opts.on_step, unconfined = unconfined })
   run.manifest, run.agent_path = m, m.agent_path
+  m.confinement, m.unconfined = conf, run.unconfined
   clear_locks(rd.paths.git)
   open_history(run)
   local steps = rd:steps()

@@ -21,6 +21,7 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rd:tally([cursor])                    -- steps and tokens so far, read on
                                         -- from where the last tally stopped
   rd:calls() / rd:append_call(rec) / rd:keep_calls(calls)
+  rundir.recording(source, runs_dir)   -- a replay's records, and their path
   rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
   rundir.summary(m)                     -- one line: id, task, agent, status, score
 
@@ -164,9 +165,43 @@ function Rundir:tally(cursor)
   return c
 end
 
+-- llm.jsonl is written canonically (json.canonical): replay compares
+-- requests byte for byte.
 function Rundir:calls() return read_lines(self.paths.llm) end
-function Rundir:append_call(rec) return append_line(self.paths.llm, rec) end
-function Rundir:keep_calls(calls) return write_lines(self.paths.llm, calls) end
+function Rundir:append_call(rec)
+  return host.append(self.paths.llm, json.canonical(rec) .. "\n")
+end
+function Rundir:keep_calls(calls)
+  local lines = {}
+  for i, v in ipairs(calls) do lines[i] = json.canonical(v) .. "\n" end
+  return host.write_atomic(self.paths.llm, table.concat(lines))
+end
+
+-- A recording to replay (--llm replay:SOURCE): SOURCE is an llm.jsonl
+-- file, a run directory, or a run id in runs_dir.  Every line must be a
+-- recorded call.  Returns records, path or nil, message.
+function M.recording(source, runs_dir)
+  local tried = { source, source .. "/" .. FILES.llm }
+  if runs_dir then tried[3] = runs_dir .. "/" .. source .. "/" .. FILES.llm end
+  for _, path in ipairs(tried) do
+    local st = host.stat(path)
+    if st and st.type == "file" then
+      local text, err = host.read(path)
+      if not text then return nil, err end
+      local records, n = {}, 0
+      for line in text:gmatch("[^\n]+") do
+        n = n + 1
+        local rec = json.decode(line)
+        if type(rec) ~= "table" or type(rec.request) ~= "table" then
+          return nil, path .. ":" .. n .. ": not a recorded call"
+        end
+        records[#records + 1] = rec
+      end
+      return records, path
+    end
+  end
+  return nil, "replay: no recording at " .. table.concat(tried, " or ")
+end
 
 function Rundir:scores() return read_lines(self.paths.scores) end
 function Rundir:append_score(rec) return append_line(self.paths.scores, rec) end

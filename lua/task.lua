@@ -3,6 +3,23 @@
 -- A task is a folder with task.lua:   task "digits" { category = ..., ... }
 -- The file runs in an empty environment whose only name is `task`; keys are
 -- checked against SCHEMA and every mistake names the file and line.
+--
+--   local t = task.find(root, "digits")            -- or task.load(dir)
+--   local data = task.prepare(t, log)              -- { public, hidden, dir }
+--   local base = task.baseline(t, data, log)       -- { score, ... }, cached
+--   task.populate(t, data, workspace_dir)
+--   task.evaluate_commit(t, data, snap, "step-7")  -- a run's recorded step
+--   task.evaluate(t, data, dir)                    -- a folder mlab made
+--
+-- prepare and baseline take a lock in the cache (<cache>/tasks/NAME-SEED.lock)
+-- and prepare into a temporary folder renamed into place, so concurrent first
+-- runs of a task wait for one preparation and all see it whole.
+-- The evaluator never reads the folder it is given: it scores a copy with
+-- only folders and single-name regular files up to EVAL_MAX_FILE_MB (no
+-- symlink, FIFO, device or hard link), completed with the task's public
+-- data where that is missing, under the task's memory and time limits.
+-- evaluate_commit scores a run's recorded step (a checkout of its tree: the
+-- score is a function of the history), evaluate a folder as it stands.
 local host = require("mlab.host")
 local exec = require("mlab.exec")
 local json = require("json")
@@ -10,15 +27,19 @@ local json = require("json")
 local M = {}
 
 M.PYTHON = "/usr/bin/python3" -- Debian's, with the ML packages
+M.EVAL_MAX_FILE_MB = 50        -- bigger files are not evaluated (nor in history)
 
 local CATEGORIES = { canonical = true, kaggle = true, research = true }
 
--- key -> { type, required, default, check(value) -> err }
+-- key -> { type, required, default, check(value) -> err }.  The defaults
+-- are the conventions of a task folder: research_problem.md, prepare.py
+-- (when the folder has one), evaluate.py, env/train.py, data under data/;
+-- a task.lua names only what differs (docs/tasks.md).
 local SCHEMA = {
   category = { "string", true, nil, function(v)
     if not CATEGORIES[v] then return "must be canonical, kaggle or research" end
   end },
-  problem = { "string", true },
+  problem = { "string", false, "research_problem.md" },
   metric = { "table", true, nil, function(v)
     if type(v.name) ~= "string" then return "needs name = \"...\"" end
     if v.goal ~= "max" and v.goal ~= "min" then
@@ -28,14 +49,14 @@ local SCHEMA = {
       if k ~= "name" and k ~= "goal" then return "unknown key '" .. tostring(k) .. "'" end
     end
   end },
-  prepare = { "string", false },
-  evaluate = { "string", true },
-  starter = { "string", true },
+  prepare = { "string", false }, -- default: prepare.py when it exists
+  evaluate = { "string", false, "evaluate.py" },
+  starter = { "string", false, "train.py" },
   threshold = { "number", false, 0.10 },
   baseline = { "number", false },
   noise = { "number", false, 0 },
-  data = { "table", false, {} },
-  timeout = { "number", false, 300 },
+  data = { "table", false, { "data/*" } },
+  timeout = { "number", false, 180 },
   memory_mb = { "number", false, 4096 },
   seed = { "number", false, 0 },
   description = { "string", false },
@@ -111,6 +132,7 @@ function M.load(dir)
   if not ok then return nil, tostring(perr) end
   if not found then return nil, path .. ": no task \"NAME\" { ... } declaration" end
   found.dir = dir
+  if found.prepare == nil and read(dir .. "/prepare.py") then found.prepare = "prepare.py" end
   for _, k in ipairs({ "problem", "evaluate", "starter" }) do
     if k ~= "starter" and not read(dir .. "/" .. found[k]) then
       return nil, path .. ": " .. k .. " file '" .. found[k] .. "' does not exist"
@@ -194,29 +216,66 @@ local function tail(s, n)
   return #s > n and "..." .. s:sub(-n) or s
 end
 
--- Prepares the task's data once; returns { public = dir, hidden = dir }.
-function M.prepare(task, log)
+-- Seconds a process waits for another one preparing the same task.
+local function lock_wait(task)
+  return math.max(task.timeout, 600) + 2 * task.timeout + 60
+end
+
+local function lock_task(task)
   local dir = M.cache_dir(task)
-  local data = { public = dir .. "/public", hidden = dir .. "/hidden", dir = dir }
-  local fp = M.fingerprint(task)
+  local ok, err = host.mkdir_p(dir:match("^(.*)/[^/]+$"))
+  if not ok then return nil, err end
+  return exec.lock(dir .. ".lock", lock_wait(task))
+end
+
+local function prepared(dir, fp)
   local stamp = json.decode(host.read(dir .. "/prepared.json") or "")
-  if stamp and stamp.fingerprint == fp then return data end
-  host.remove_tree(dir)
-  assert(host.mkdir_p(data.public))
-  assert(host.mkdir_p(data.hidden))
+  return stamp and stamp.fingerprint == fp
+end
+
+-- Runs the task's prepare program into a new folder tmp.
+local function prepare_into(task, tmp, log)
+  local public, hidden = tmp .. "/public", tmp .. "/hidden"
+  assert(host.mkdir_p(public))
+  assert(host.mkdir_p(hidden))
   if task.prepare then
-    if log then log("preparing data for " .. task.name .. " (once; cached in " .. dir .. ")") end
+    if log then log("preparing data for " .. task.name .. " (once; cached in " .. M.cache_dir(task) .. ")") end
     local argv = M.interpreter(task.dir .. "/" .. task.prepare)
-    argv[#argv + 1] = data.public
-    argv[#argv + 1] = data.hidden
+    argv[#argv + 1] = public
+    argv[#argv + 1] = hidden
     local r, err = run_script(argv, task.dir, math.max(task.timeout, 600))
     if not r then return nil, "prepare failed: " .. err end
     if r.status ~= 0 then
       return nil, ("prepare of %s failed (exit %d):\n%s"):format(task.name, r.status, tail(r.output, 2000))
     end
   end
-  assert(host.write_atomic(dir .. "/prepared.json",
-    json.encode({ fingerprint = fp, prepared = host.now() })))
+  return true
+end
+
+-- Prepares the task's data once; returns { public = dir, hidden = dir }.
+function M.prepare(task, log)
+  local dir = M.cache_dir(task)
+  local data = { public = dir .. "/public", hidden = dir .. "/hidden", dir = dir }
+  local fp = M.fingerprint(task)
+  if prepared(dir, fp) then return data end
+  local lock, lerr = lock_task(task)
+  if not lock then return nil, "cannot prepare " .. task.name .. ": " .. lerr end
+  -- Another process may have prepared it while we waited.
+  if prepared(dir, fp) then lock:unlock(); return data end
+  local tmp = ("%s.tmp-%d-%s"):format(dir, host.pid(), host.random_hex(4))
+  host.remove_tree(tmp)
+  local ok, err = prepare_into(task, tmp, log)
+  if ok then
+    ok, err = host.write_atomic(tmp .. "/prepared.json",
+      json.encode({ fingerprint = fp, prepared = host.now() }))
+  end
+  if ok then
+    host.remove_tree(dir)
+    ok, err = os.rename(tmp, dir)
+  end
+  if not ok then host.remove_tree(tmp) end
+  lock:unlock()
+  if not ok then return nil, err end
   return data
 end
 
@@ -235,18 +294,22 @@ function M.populate(task, data, dir)
   return true
 end
 
--- Runs the evaluator on a workspace folder: the score table or nil, err.
-function M.evaluate(task, data, workspace)
+-- Runs the evaluator on a folder it may trust: the score table or nil, err.
+local function run_evaluator(task, data, dir)
   local argv = M.interpreter(task.dir .. "/" .. task.evaluate)
-  argv[#argv + 1] = workspace
+  argv[#argv + 1] = dir
   argv[#argv + 1] = data.hidden
-  local r, err = run_script(argv, task.dir, task.timeout)
+  local r, err = run_script(argv, task.dir, task.timeout, { mem_mb = task.memory_mb })
   if not r then return nil, "evaluate could not run: " .. err end
   if r.timed_out then return nil, ("evaluate timed out after %g s"):format(task.timeout) end
   local lines = {}
   for line in r.output:gmatch("[^\n]+") do lines[#lines + 1] = line end
   if r.status ~= 0 then
     local msg = lines[#lines] or ("evaluate exited with status " .. r.status)
+    if r.signal ~= 0 or r.status == 137 then
+      msg = msg .. (" (evaluate was killed by signal %d; its memory limit is %d MB)")
+        :format(r.signal ~= 0 and r.signal or 9, task.memory_mb)
+    end
     return nil, msg
   end
   for i = #lines, 1, -1 do
@@ -256,34 +319,88 @@ function M.evaluate(task, data, workspace)
   return nil, "evaluate printed no JSON score line:\n" .. tail(r.output, 1000)
 end
 
--- Measures the starter's score in a scratch copy; caches it by fingerprint.
+-- Scores the folder dir as it stands (a workspace, a checkout): the score
+-- table or nil, err.  The evaluator gets a plain copy of it (see the top).
+function M.evaluate(task, data, dir)
+  local tmp = ("%s/eval-%d-%s"):format(data.dir, host.pid(), host.random_hex(6))
+  host.remove_tree(tmp)
+  local ok, err = exec.copy_plain(dir, tmp, M.EVAL_MAX_FILE_MB)
+  local score
+  if not ok then
+    err = "cannot copy the workspace for evaluation: " .. tostring(err)
+  else
+    -- Public data the copy lacks (a file above the size limit) is the
+    -- task's own: what the agent started with.
+    for _, n in ipairs(host.list_dir(data.public) or {}) do
+      if not host.stat(tmp .. "/" .. n) then host.copy_tree(data.public .. "/" .. n, tmp .. "/" .. n) end
+    end
+    score, err = run_evaluator(task, data, tmp)
+  end
+  host.remove_tree(tmp)
+  return score, err
+end
+
+-- Scores the tree of a run's commit rev (a tag such as "step-7", or an
+-- id): checked out into a fresh folder (git records a symlink as a link),
+-- evaluated as above, removed.  snap: the run's history (mlab.snap).
+function M.evaluate_commit(task, data, snap, rev)
+  local tmp = ("%s/commit-%d-%s"):format(data.dir, host.pid(), host.random_hex(6))
+  host.remove_tree(tmp)
+  local ok, err = snap:checkout(rev, tmp)
+  local score
+  if not ok then
+    err = "cannot check out " .. tostring(rev) .. ": " .. tostring(err)
+  else
+    score, err = M.evaluate(task, data, tmp)
+  end
+  host.remove_tree(tmp)
+  return score, err
+end
+
+-- Measures the starter's score in a scratch copy and caches it by
+-- fingerprint.  The starter is the task's own code: it runs confined like
+-- an agent's script where that can be had, else plainly.
 function M.measure(task, data, log)
-  local ws = data.dir .. "/baseline-workspace"
+  local ws = ("%s/baseline-%d-%s"):format(data.dir, host.pid(), host.random_hex(4))
   host.remove_tree(ws)
   local ok, err = M.populate(task, data, ws)
   if not ok then return nil, err end
   if log then log("measuring the baseline of " .. task.name .. " (running " .. task.starter .. ")") end
   local argv = M.interpreter(task.starter)
   local r, rerr = run_script(argv, ws, task.timeout,
-    { sandbox = true, hide = { data.hidden }, mem_mb = task.memory_mb })
-  if not r then return nil, "starter could not run: " .. rerr end
+    { sandbox = true, unconfined = true, hide = { M.cache_root() }, mem_mb = task.memory_mb,
+      procs = 512 })
+  if not r then host.remove_tree(ws); return nil, "starter could not run: " .. rerr end
   if r.status ~= 0 then
+    host.remove_tree(ws)
     return nil, ("starter %s failed (exit %d):\n%s"):format(task.starter, r.status, tail(r.output, 2000))
   end
   local score, eerr = M.evaluate(task, data, ws)
+  host.remove_tree(ws)
   if not score then return nil, "baseline evaluation failed: " .. eerr end
   local rec = { score = score.score, fingerprint = M.fingerprint(task), measured = host.now(),
                 seconds = r.duration }
   assert(host.write_atomic(data.dir .. "/baseline.json", json.encode(rec)))
-  host.remove_tree(ws)
   return rec
 end
 
--- The baseline score: measured once per fingerprint, then cached.
-function M.baseline(task, data, log)
+local function cached_baseline(task, data)
   local rec = json.decode(host.read(data.dir .. "/baseline.json") or "")
   if rec and rec.fingerprint == M.fingerprint(task) then return rec end
-  return M.measure(task, data, log)
+end
+
+-- The baseline score: measured once per fingerprint (under the task's
+-- lock, so concurrent first runs measure it once), then cached.
+function M.baseline(task, data, log)
+  local rec = cached_baseline(task, data)
+  if rec then return rec end
+  local lock, lerr = lock_task(task)
+  if not lock then return nil, "cannot measure the baseline of " .. task.name .. ": " .. lerr end
+  rec = cached_baseline(task, data)
+  local err
+  if not rec then rec, err = M.measure(task, data, log) end
+  lock:unlock()
+  return rec, err
 end
 
 return M

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config git
       liblua5.4-dev lua-cjson-dev libgit2-dev libcurl4-openssl-dev check
       bubblewrap python3-numpy python3-scipy python3-pandas python3-sklearn
-      libopenblas0-pthread
+      libopenblas0-pthread procps
       slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${pkgs[@]}"; do

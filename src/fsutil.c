@@ -290,3 +290,41 @@ fsu_exists(const char *path)
   struct stat st;
   return lstat(path, &st) == 0;
 }
+
+/* --- fsu_lock (appended here, with its includes, to keep merges apart) --- */
+#include <sys/file.h>
+#include <time.h>
+
+int
+fsu_lock(int *out_fd, const char *path, double timeout_s)
+{
+  *out_fd = -1;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    return mlab_fail(MLAB_ERROR, "cannot open lock %s: %s", path,
+                     strerror(errno));
+  struct timespec t0, now, nap = {0, 50 * 1000000L};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    if (flock(fd, LOCK_EX | (timeout_s < 0 ? 0 : LOCK_NB)) == 0)
+      break;
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int e = errno;
+      close(fd);
+      return mlab_fail(MLAB_ERROR, "cannot lock %s: %s", path, strerror(e));
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double waited = (double)(now.tv_sec - t0.tv_sec) +
+                    (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+    if (timeout_s >= 0 && waited >= timeout_s) {
+      close(fd);
+      return mlab_fail(MLAB_ETIMEOUT,
+                       "%s is still locked after %.0f s (another mlab is "
+                       "preparing it)",
+                       path, timeout_s);
+    }
+    nanosleep(&nap, NULL);
+  }
+  *out_fd = fd;
+  return 0;
+}

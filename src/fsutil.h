@@ -33,4 +33,9 @@ int fsu_remove_tree(const char *path);
 int fsu_is_dir(const char *path);
 int fsu_exists(const char *path);
 
+/* Takes an exclusive flock(2) on path (created when missing), waiting at
+ * most timeout_s seconds (< 0: for ever; MLAB_ETIMEOUT after).  *out_fd is
+ * the lock: closing it (or the process ending) releases it. */
+int fsu_lock(int *out_fd, const char *path, double timeout_s);
+
 #endif

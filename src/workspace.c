@@ -12,10 +12,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +101,13 @@ normalise(const char *rel, char out[PATH_MAX])
       len = slash ? (size_t)(slash - out) : 0;
       out[len] = '\0';
     } else {
+      /* git refuses a path with a .git component (any case, as its
+       * core.protect* checks do): such a file could never enter history. */
+      if (n == 4 && strncasecmp(p, ".git", 4) == 0)
+        return mlab_fail(MLAB_EDENIED,
+                         "'%s': a path with a '.git' part cannot be kept in "
+                         "the run's history; choose another name",
+                         rel);
       if (len + n + 2 >= PATH_MAX)
         return mlab_fail(MLAB_EINVAL, "path too long: %.64s...", rel);
       if (len)
@@ -220,37 +229,196 @@ ws_list(const struct ws *ws, const char *rel, char ***out, size_t *n)
   return 0;
 }
 
+/* Why a file that is not a plain, single-named regular file is refused:
+ * a FIFO or a device would block the host or act on open, a socket is not
+ * data, and a file with other hard links may be one outside the workspace
+ * under a name inside it. */
 static int
-regular_file(const char *rel, const char *path, size_t *size)
+refuse_kind(const char *rel, const struct stat *st)
 {
-  struct stat st;
-  if (stat(path, &st) != 0)
-    return mlab_fail(MLAB_ENOTFOUND, "'%s' does not exist", rel);
-  if (S_ISDIR(st.st_mode))
+  if (S_ISDIR(st->st_mode))
     return mlab_fail(MLAB_EINVAL, "'%s' is a directory, not a file", rel);
-  if (!S_ISREG(st.st_mode))
-    return mlab_fail(MLAB_EINVAL, "'%s' is not a regular file", rel);
-  if (size)
-    *size = (size_t)st.st_size;
+  if (!S_ISREG(st->st_mode))
+    return mlab_fail(MLAB_EINVAL,
+                     "'%s' is not a regular file (it is a %s): actions read "
+                     "and write regular files only",
+                     rel,
+                     S_ISFIFO(st->st_mode)   ? "FIFO"
+                     : S_ISSOCK(st->st_mode) ? "socket"
+                     : S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)
+                         ? "device"
+                         : "special file");
+  if (st->st_nlink > 1)
+    return mlab_fail(MLAB_EDENIED,
+                     "'%s' has %lu hard links: actions only touch files with "
+                     "one name (copy it from a script to make a file of its "
+                     "own)",
+                     rel, (unsigned long)st->st_nlink);
+  return 0;
+}
+
+/* The file abs names after its links (inside the workspace: ws_resolve
+ * checked), into real; MLAB_ENOTFOUND when it does not exist. */
+static int
+real_file(const char *rel, const char *abs, char real[PATH_MAX],
+          struct stat *st)
+{
+  if (!realpath(abs, real))
+    return errno == ENOENT || errno == ENOTDIR
+               ? mlab_fail(MLAB_ENOTFOUND, "'%s' does not exist", rel)
+               : mlab_fail(MLAB_ERROR, "cannot resolve '%s': %s", rel,
+                           strerror(errno));
+  if (lstat(real, st) != 0)
+    return mlab_fail(MLAB_ENOTFOUND, "'%s' does not exist", rel);
+  return 0;
+}
+
+/* Opens the regular file at real without following a link or blocking,
+ * and checks again what was opened (the name may have changed since). */
+static int
+open_checked(int *fd, const char *rel, const char *real, int flags,
+             struct stat *st)
+{
+  *fd = open(real, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (*fd < 0)
+    return mlab_fail(errno == ENOENT ? MLAB_ENOTFOUND : MLAB_ERROR,
+                     "cannot open '%s': %s", rel, strerror(errno));
+  int error = fstat(*fd, st) != 0
+                  ? mlab_fail(MLAB_ERROR, "cannot stat '%s'", rel)
+                  : refuse_kind(rel, st);
+  if (error) {
+    close(*fd);
+    *fd = -1;
+  }
+  return error;
+}
+
+static int
+read_all(int fd, char *buf, size_t len, size_t *got)
+{
+  *got = 0;
+  while (*got < len) {
+    ssize_t n = read(fd, buf + *got, len - *got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      break;
+    *got += (size_t)n;
+  }
+  return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -1;
+    p += n;
+    len -= (size_t)n;
+  }
   return 0;
 }
 
 int
 ws_read(const struct ws *ws, const char *rel, char **out, size_t *len)
 {
-  char path[PATH_MAX];
-  size_t size = 0;
+  char path[PATH_MAX], real[PATH_MAX];
+  struct stat st;
+  int fd = -1;
   int error = ws_resolve(ws, rel, path);
   if (!error)
-    error = regular_file(rel, path, &size);
+    error = real_file(rel, path, real, &st);
+  if (!error)
+    error = refuse_kind(rel, &st);
+  if (!error)
+    error = open_checked(&fd, rel, real, O_RDONLY, &st);
   if (error)
     return error;
-  if (size > WS_MAX_READ)
+  if ((size_t)st.st_size > WS_MAX_READ) {
+    close(fd);
     return mlab_fail(MLAB_EINVAL,
                      "'%s' is %zu bytes, more than the %d a read may return: "
                      "read a line range instead",
-                     rel, size, WS_MAX_READ);
-  return fsu_read(path, out, len);
+                     rel, (size_t)st.st_size, WS_MAX_READ);
+  }
+  size_t size = (size_t)st.st_size, got = 0;
+  char *buf = malloc(size + 1);
+  if (!buf) {
+    close(fd);
+    return mlab_fail(MLAB_ENOMEM, "out of memory reading '%s'", rel);
+  }
+  /* A file that grew since fstat is read up to its size then. */
+  int rc = read_all(fd, buf, size, &got);
+  close(fd);
+  if (rc < 0) {
+    free(buf);
+    return mlab_fail(MLAB_ERROR, "cannot read '%s': %s", rel, strerror(errno));
+  }
+  buf[got] = '\0';
+  *out = buf;
+  *len = got;
+  return 0;
+}
+
+/* Copies the regular file at src (opened without following or blocking)
+ * into a new file dst; a file of more than cap bytes is refused. */
+static int
+copy_capped(const char *rel, const char *src, const char *dst, size_t cap)
+{
+  int in = -1, out = -1, error = 0;
+  struct stat st;
+  char buf[65536];
+  if ((error = open_checked(&in, rel, src, O_RDONLY, &st)))
+    return error;
+  if ((size_t)st.st_size > cap) {
+    error = mlab_fail(MLAB_EINVAL,
+                      "'%s' is %zu bytes, more than the %zu an edit keeps "
+                      "for undo: change it from a script instead",
+                      rel, (size_t)st.st_size, cap);
+    goto done;
+  }
+  if (unlink(dst) != 0 && errno != ENOENT) {
+    error =
+        mlab_fail(MLAB_ERROR, "cannot replace %s: %s", dst, strerror(errno));
+    goto done;
+  }
+  out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+             st.st_mode & 0777);
+  if (out < 0) {
+    error = mlab_fail(MLAB_ERROR, "cannot write %s: %s", dst, strerror(errno));
+    goto done;
+  }
+  /* At most cap bytes, even from a file that grows as we read. */
+  size_t left = cap;
+  for (;;) {
+    ssize_t r = read(in, buf, sizeof buf < left ? sizeof buf : left);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r == 0)
+      break;
+    if (r < 0 || write_all(out, buf, (size_t)r) != 0) {
+      error =
+          mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel, strerror(errno));
+      break;
+    }
+    left -= (size_t)r;
+    if (left == 0)
+      break;
+  }
+  if (!error && fsync(out) != 0)
+    error = mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel, strerror(errno));
+done:
+  if (in >= 0)
+    close(in);
+  if (out >= 0)
+    close(out);
+  return error;
 }
 
 /* The undo store keeps, per file, a stack of earlier versions:
@@ -283,8 +451,11 @@ undo_depth(const char *dir)
   }
 }
 
+/* Keeps the version of abs before a change: a copy of real (the file it
+ * names, at most WS_MAX_UNDO bytes), or a marker that it did not exist
+ * (real NULL). */
 static int
-undo_push(struct ws *ws, const char *abs)
+undo_push(struct ws *ws, const char *rel, const char *abs, const char *real)
 {
   char dir[PATH_MAX], p[PATH_MAX];
   undo_dir_of(ws, abs, dir);
@@ -292,21 +463,24 @@ undo_push(struct ws *ws, const char *abs)
   if (error)
     return error;
   long n = undo_depth(dir);
-  struct stat st;
-  if (stat(abs, &st) != 0) {
+  if (!real) {
     if (pathf(p, "%s/%ld.absent", dir, n))
       return mlab_fail(MLAB_EINVAL, "undo store path too long");
     return fsu_write_atomic(p, "", 0);
   }
   if (pathf(p, "%s/%ld", dir, n))
     return mlab_fail(MLAB_EINVAL, "undo store path too long");
-  return fsu_copy_file(abs, p);
+  error = copy_capped(rel, real, p, WS_MAX_UNDO);
+  if (error)
+    unlink(p);
+  return error;
 }
 
 int
 ws_undo(struct ws *ws, const char *rel)
 {
   char abs[PATH_MAX], dir[PATH_MAX], p[PATH_MAX];
+  struct stat st;
   int error = ws_resolve(ws, rel, abs);
   if (error)
     return error;
@@ -314,17 +488,20 @@ ws_undo(struct ws *ws, const char *rel)
   long n = undo_depth(dir);
   if (n == 0)
     return mlab_fail(MLAB_ENOTFOUND, "there is no edit of '%s' to undo", rel);
+  if (lstat(abs, &st) == 0 && S_ISDIR(st.st_mode))
+    return mlab_fail(MLAB_EINVAL, "'%s' is now a directory: cannot undo", rel);
+  /* Whatever the name holds now (a file, a link, a FIFO) is replaced, never
+   * written through. */
+  if (unlink(abs) != 0 && errno != ENOENT)
+    return mlab_fail(MLAB_ERROR, "cannot remove '%s': %s", rel,
+                     strerror(errno));
   if (pathf(p, "%s/%ld.absent", dir, n - 1))
     return mlab_fail(MLAB_EINVAL, "undo store path too long");
-  if (fsu_exists(p)) {
-    if (unlink(abs) != 0 && errno != ENOENT)
-      return mlab_fail(MLAB_ERROR, "cannot remove '%s': %s", rel,
-                       strerror(errno));
+  if (fsu_exists(p))
     return unlink(p) == 0 ? 0 : mlab_fail(MLAB_ERROR, "undo store: %s", p);
-  }
   if (pathf(p, "%s/%ld", dir, n - 1))
     return mlab_fail(MLAB_EINVAL, "undo store path too long");
-  error = fsu_copy_file(p, abs);
+  error = copy_capped(rel, p, abs, (size_t)-1);
   if (!error && unlink(p) != 0)
     error = mlab_fail(MLAB_ERROR, "undo store: %s", p);
   return error;
@@ -342,22 +519,57 @@ parent_dirs(const char *abs)
   return fsu_mkdir_p(dir);
 }
 
+/* Appends to path (created when missing) without following a final link
+ * or blocking; what is opened must be a regular file with one name. */
+static int
+append_checked(const char *rel, const char *path, const char *data, size_t len)
+{
+  int fd;
+  struct stat st;
+  int error = open_checked(&fd, rel, path, O_WRONLY | O_APPEND | O_CREAT, &st);
+  if (error)
+    return error;
+  int fresh = st.st_size == 0;
+  if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+    error = mlab_fail(MLAB_ERROR, "cannot append to '%s': %s", rel,
+                      strerror(errno));
+  close(fd);
+  if (!error && fresh) {
+    /* A new name is durable once its folder is synced. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+      *slash = '\0';
+      int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+      }
+    }
+  }
+  return error;
+}
+
 /* Writes a file the agent named, keeping its previous version for undo. */
 static int
 put(struct ws *ws, const char *rel, const char *data, size_t len, int append)
 {
-  char abs[PATH_MAX];
+  char abs[PATH_MAX], real[PATH_MAX];
+  struct stat st;
   int error = ws_resolve(ws, rel, abs);
   if (error)
     return error;
   if (strcmp(abs, ws->root) == 0)
     return mlab_fail(MLAB_EINVAL, "'%s' is the workspace itself", rel);
-  if (fsu_is_dir(abs))
-    return mlab_fail(MLAB_EINVAL, "'%s' is a directory, not a file", rel);
-  if ((error = parent_dirs(abs)) || (error = undo_push(ws, abs)))
+  int exists = real_file(rel, abs, real, &st) == 0;
+  if (exists && (error = refuse_kind(rel, &st)))
+    return error;
+  if ((error = parent_dirs(abs)) ||
+      (error = undo_push(ws, rel, abs, exists ? real : NULL)))
     return error;
   if (append)
-    return fsu_append(abs, data, len);
+    return append_checked(rel, exists ? real : abs, data, len);
   return fsu_write_atomic(abs, data, len);
 }
 
@@ -411,8 +623,8 @@ count_lines(const char *text, size_t len)
  * on lines of its own: a newline is added before it when the head ends
  * mid-line (a file without a final newline) and after it when missing. */
 static int
-splice(struct ws *ws, const char *rel, const char *text, size_t a, size_t b,
-       const char *mid, int whole_lines)
+splice_text(struct ws *ws, const char *rel, const char *text, size_t a,
+            size_t b, const char *mid, int whole_lines)
 {
   size_t len = strlen(text), m = strlen(mid);
   int lead = whole_lines && m > 0 && a > 0 && text[a - 1] != '\n';
@@ -454,7 +666,7 @@ ws_edit_lines(struct ws *ws, const char *rel, long first, long last,
   }
   size_t a = line_offset(old, len, first);
   size_t b = line_offset(old, len, last + 1);
-  error = splice(ws, rel, old, a, b, text, 1);
+  error = splice_text(ws, rel, old, a, b, text, 1);
 done:
   free(old);
   return error;
@@ -484,8 +696,8 @@ ws_edit_string(struct ws *ws, const char *rel, const char *old_text,
                       "more context so it occurs once",
                       count, rel);
   else
-    error = splice(ws, rel, text, (size_t)(hit - text),
-                   (size_t)(hit - text) + strlen(old_text), new_text, 0);
+    error = splice_text(ws, rel, text, (size_t)(hit - text),
+                        (size_t)(hit - text) + strlen(old_text), new_text, 0);
   free(text);
   return error;
 }

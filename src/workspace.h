@@ -9,7 +9,13 @@
  *
  * Edits, writes and appends keep the previous version of the file in an undo
  * store outside the workspace, so ws_undo() can restore it (a stack per
- * file).
+ * file); a file over WS_MAX_UNDO is refused rather than copied.
+ *
+ * Only regular files with one name are read or written: a FIFO, socket or
+ * device (which could block the host or act when opened) and a file with
+ * other hard links (which could be a file outside the workspace under a
+ * name inside it) are refused with a message.  Files are opened with
+ * O_NOFOLLOW | O_NONBLOCK and checked again once open.
  */
 #ifndef MLAB_WORKSPACE_H
 #define MLAB_WORKSPACE_H
@@ -18,6 +24,10 @@
 #include <stddef.h>
 
 #define WS_MAX_READ (8 * 1024 * 1024) /* larger files are refused by read */
+#define WS_MAX_UNDO                                                            \
+  (64 * 1024 * 1024) /* a larger file is not changed by                        \
+                        write, append or edit: its undo                        \
+                        copy would be too big */
 
 struct ws;
 

@@ -6,7 +6,8 @@ local run_mod = require("run")
 local M = {}
 
 M.help = [[
-usage: mlab resume RUN [--llm SPEC] [--max-steps N] [--max-time S] [-q] [--runs-dir D]
+usage: mlab resume RUN [--llm SPEC] [--max-steps N] [--max-time S] [--unconfined] [-q]
+                      [--runs-dir D]
 
 Continues a run that was killed (or ran out of budget) from its last complete
 step: the workspace and history go back to that step, and the agent runs
@@ -20,11 +21,12 @@ to the run's model, or to --llm SPEC (same model, another endpoint or key).
 
 function M.main(args)
   local o, pos = cl.parse(args, { ["runs-dir"] = "value", ["max-steps"] = "value", llm = "value",
-    ["max-time"] = "value", quiet = "flag", q = "flag", verbose = "flag", v = "flag" })
+    ["max-time"] = "value", unconfined = "flag", quiet = "flag", q = "flag", verbose = "flag", v = "flag" })
   if not o or #pos ~= 1 then cl.usage(M.help) end
   local rd = cl.run(o, pos[1])
   local dir = rd.dir
   local opts = { root = cl.ROOT, dir = dir, verbose = o.verbose or o.v, llm = o.llm,
+    unconfined = o.unconfined,
     max_time = o["max-time"] and cl.number(o, "max-time"),
     max_steps = o["max-steps"] and math.tointeger(cl.number(o, "max-steps")) }
   if not (o.quiet or o.q) then

@@ -22,6 +22,9 @@ TASK is a name from `mlab tasks` or a path to a task folder.
                    (default 0; the task's data has a seed of its own)
   --runs-dir D     where the run directory goes (default ./runs)
   --id ID          the run id (default: time-task-agent-random)
+  --unconfined     run the agent's scripts as mlab's own user, without the
+                   sandbox, where confinement cannot be had (it is refused
+                   otherwise; see docs/security.md); run.json says so
   -q, --quiet      no step lines while it runs
   -v, --verbose    also show what the agent prints
 
@@ -37,7 +40,8 @@ function M.main(args)
   local o, pos = cl.parse(args, {
     agent = "value", llm = "value", ["max-steps"] = "value", ["max-time"] = "value",
     ["max-tokens"] = "value", ["max-mem"] = "value", ["runs-dir"] = "value", seed = "value",
-    id = "value", quiet = "flag", q = "flag", verbose = "flag", v = "flag", help = "flag", h = "flag",
+    id = "value", unconfined = "flag", quiet = "flag", q = "flag", verbose = "flag", v = "flag",
+    help = "flag", h = "flag",
   })
   if not o then cl.usage(pos) end
   if o.help or o.h then cl.out(M.help); return 0 end
@@ -53,6 +57,7 @@ function M.main(args)
     max_mem_mb = cl.number(o, "max-mem", d.max_mem_mb),
     seed = math.tointeger(cl.number(o, "seed", 0)) or cl.usage("--seed takes a whole number"),
     runs_dir = cl.runs_dir(o), id = o.id, verbose = o.verbose or o.v, version = cl.VERSION,
+    unconfined = o.unconfined,
   }
   if not quiet then
     opts.on_step = function(rec) io.stderr:write(view.step_line(rec)) end

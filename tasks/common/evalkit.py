@@ -9,6 +9,7 @@ expected (never a traceback, never a score of 0).  Import it with
 Code tasks (babylm, vectorisation, inference-speed) use Child (below).
 """
 import atexit
+import ctypes
 import json
 import os
 import re
@@ -80,10 +81,19 @@ def load_hidden(hidden, name, **kw):
 # starts a runner script (tasks/NAME/runner.py) in a child process, sends it
 # the inputs one request at a time over a pipe and gets the outputs back the
 # same way; checking and scoring happen in the evaluator.  With bubblewrap the
-# child sees the filesystem read-only, with an empty tmpfs over /tmp, over
-# HIDDEN_DIR and over the mlab cache (where every task's hidden answers live),
-# the workspace bound read-write, its own pid namespace (so /proc shows no
-# evaluator, no argv and no environment of it) and no network.
+# child is confined as mlab confines the agent's scripts (src/exec.c, see
+# docs/security.md): a user namespace without capabilities, as uid 65534 on
+# the host when the evaluator runs as root (so it is never root there, in or
+# out of a namespace); its own pid, network, ipc and uts namespaces; and a
+# file system made of the system folders (/usr, /etc less what others may not
+# read, the /bin and /lib links) read-only, a fresh /dev, /proc and /tmp, the
+# workspace read-only at /workspace, and the runner's folder, tasks/common and
+# ro_paths read-only at their own paths.  HIDDEN_DIR, the mlab cache, the runs,
+# homes and the host's /tmp are not there at all (and are masked again should
+# one sit inside a bound folder).  As root, the child first stages the bound
+# folders on a private tmpfs in a mount namespace of its own, so that uid
+# 65534 can reach them wherever they are; they must be readable by others
+# (checkouts and mlab's workspaces are).
 #
 # Without a working bwrap (or with MLAB_EVAL_NO_BWRAP=1, used by the tests) the
 # child is a plain subprocess: its argv and environment hold no hidden path and
@@ -100,29 +110,97 @@ def load_hidden(hidden, name, **kw):
 
 BWRAP = "/usr/bin/bwrap"
 PYTHON = "/usr/bin/python3"
+INNER_WS = "/workspace"      # the workspace, inside the sandbox
+SANDBOX_UID = 65534          # the child's host uid when the evaluator is root
+VIEW = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _DTYPES = {"<f8": np.dtype("<f8"), "<i8": np.dtype("<i8")}
 MAX_LINE = 16 << 20          # longest JSON line accepted from a child
 MAX_ARRAY_BYTES = 1 << 30    # most array bytes accepted in one reply
 _bwrap_ok = None
 _children = []
 
+_CLONE_NEWNS = 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+
+
+def _stager(sources):
+    """preexec_fn for a root evaluator: in a mount namespace of the child's own,
+    bind each source folder to /tmp/mlab-bN (a private tmpfs uid 65534 can
+    traverse), then become uid 65534; bwrap then makes its user namespace as
+    that uid.  Folders are opened after unshare(): a mount of the old
+    namespace cannot be bound."""
+    def stage():
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+
+        def ok(rc, what):
+            if rc != 0:
+                e = ctypes.get_errno()
+                raise OSError(e, "%s: %s" % (what, os.strerror(e)))
+        ok(libc.unshare(_CLONE_NEWNS), "unshare")
+        ok(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
+        fds = [os.open(s, os.O_PATH | os.O_DIRECTORY) for s in sources]
+        ok(libc.mount(b"mlab", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, b"size=64k,mode=0755"), "tmpfs")
+        for i, fd in enumerate(fds):
+            d = "/tmp/mlab-b%d" % i
+            os.mkdir(d, 0o755)
+            ok(libc.mount(("/proc/self/fd/%d" % fd).encode(), d.encode(), None, _MS_BIND, None), "bind")
+            os.close(fd)
+        os.setgroups([])
+        os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+        os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+        if os.getuid() == 0 or os.geteuid() == 0:
+            raise OSError("still root")
+    return stage
+
+
+_etc_masks = None
+
+
+def _masks():
+    """Entries of /etc others may not read: masked even from a child that could."""
+    global _etc_masks
+    if _etc_masks is None:
+        _etc_masks = []
+        for top, dirs, files in os.walk("/etc"):
+            for d in list(dirs):
+                p = os.path.join(top, d)
+                try:
+                    st = os.lstat(p)
+                except OSError:
+                    continue
+                if not os.path.islink(p) and st.st_mode & 0o005 != 0o005:
+                    _etc_masks += ["--tmpfs", p, "--remount-ro", p]
+                    dirs.remove(d)
+            for f in files:
+                p = os.path.join(top, f)
+                try:
+                    st = os.lstat(p)
+                except OSError:
+                    continue
+                if not os.path.islink(p) and not st.st_mode & 0o004:
+                    _etc_masks += ["--ro-bind", "/dev/null", p]
+    return _etc_masks
+
 
 def bwrap_works():
-    """True if bubblewrap can start a sandbox here (checked once per process)."""
+    """True if a confined child can be started here (checked once per process)."""
     global _bwrap_ok
     if _bwrap_ok is None:
         _bwrap_ok = False
         if os.environ.get("MLAB_EVAL_NO_BWRAP", "") not in ("", "0") or not os.access(BWRAP, os.X_OK):
             return False
+        tmp = tempfile.mkdtemp(prefix="mlab-probe-")
         try:
-            r = subprocess.run([BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                                "--tmpfs", "/tmp", "--unshare-pid", "--unshare-net", "--die-with-parent",
-                                "--new-session", "/bin/true"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=30)
+            os.chmod(tmp, 0o755)
+            argv, preexec = sandbox_argv(["/bin/true"], tmp, "/nonexistent", [])
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=30, preexec_fn=preexec)
             _bwrap_ok = r.returncode == 0
         except Exception:
             _bwrap_ok = False
+        finally:
+            os.rmdir(tmp)
     return _bwrap_ok
 
 
@@ -140,30 +218,41 @@ def _inside(path, top):
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
-def sandbox_argv(argv, ws, hidden, ro_paths=()):
-    """argv wrapped in bwrap: read-only /, tmpfs over /tmp, HIDDEN_DIR and the mlab
-    cache (masked before the workspace is bound, so a workspace inside a masked
-    folder stays visible), the workspace read-write, ro_paths read-only."""
+def sandbox_argv(argv, ws, hidden, binds=()):
+    """(bwrap argv around argv, preexec_fn or None): the workspace read-only at
+    /workspace, binds read-only at their own paths, the system folders, nothing
+    else; HIDDEN_DIR and the mlab cache masked should they sit inside one of those."""
     ws = os.path.realpath(ws)
-    wanted = []
-    for m in ["/tmp", hidden] + _cache_roots():
+    binds = [os.path.realpath(b) for b in binds]
+    stage = os.geteuid() == 0
+    sources = [ws] + binds
+    src = (lambda i: "/tmp/mlab-b%d" % i) if stage else (lambda i: sources[i])
+    out = [BWRAP, "--unshare-user", "--uid", "1000", "--gid", "1000", "--cap-drop", "ALL",
+           "--disable-userns", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+           "--unshare-cgroup-try", "--hostname", "mlab", "--die-with-parent", "--new-session"]
+    for d in VIEW:
+        if os.path.islink(d):
+            out += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            out += ["--ro-bind", d, d]
+    out += _masks()
+    out += ["--dev", "/dev", "--proc", "/proc", "--size", str(256 << 20), "--tmpfs", "/tmp"]
+    out += ["--ro-bind", src(0), INNER_WS]
+    for i, b in enumerate(binds, 1):
+        out += ["--ro-bind", src(i), b]
+    # a hidden folder inside the workspace or a bound folder: mask it there
+    for m in [hidden] + _cache_roots():
         m = os.path.realpath(m)
-        if m != "/" and os.path.isdir(m):
-            wanted.append(m)
-    wanted = sorted(set(wanted), key=len)
-    masks = [m for i, m in enumerate(wanted) if not any(_inside(m, o) for o in wanted[:i])]
-    binds = [os.path.realpath(p) for p in ro_paths]
-    out = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for m in masks:
-        out += ["--tmpfs", m]
-    out += ["--bind", ws, ws]
-    for p in binds:
-        out += ["--ro-bind", p, p]
-    for m in wanted:           # a hidden folder inside the workspace (or a bound folder): mask it again
-        if any(_inside(m, b) for b in [ws] + binds):
-            out += ["--tmpfs", m]
-    out += ["--chdir", ws, "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session"]
-    return out + list(argv)
+        if not os.path.isdir(m):
+            continue
+        if _inside(m, ws):
+            out += ["--tmpfs", INNER_WS + m[len(ws):]]
+        for b in binds:
+            if _inside(m, b):
+                out += ["--tmpfs", m]
+    out += ["--chdir", INNER_WS, "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
+            "--remount-ro", "/", "--"]
+    return out + list(argv), (_stager(sources) if stage else None)
 
 
 def child_env():
@@ -294,16 +383,22 @@ class Child:
         self.err = tempfile.TemporaryFile()
         runner = os.path.realpath(runner)
         common = os.path.dirname(os.path.realpath(__file__))
-        argv = [PYTHON, runner] + [str(a) for a in args]
+        args = [str(a) for a in args]
         self.sandboxed = bwrap_works()
+        preexec = None
         if self.sandboxed:
-            # the runner and evalkit must stay visible even if the task folders sit under a masked path
-            binds = [os.path.dirname(runner), common] + list(ro_paths)
-            argv = sandbox_argv(argv, ws, hidden, binds)
+            # the workspace is seen at /workspace (its path in the arguments too); the runner,
+            # evalkit and ro_paths at their own paths, read-only; nothing else of the host
+            real_ws = os.path.realpath(ws)
+            args = [INNER_WS if os.path.realpath(a) == real_ws else a for a in args]
+            binds = [os.path.dirname(runner), common] + [os.path.realpath(p) for p in ro_paths]
+            argv, preexec = sandbox_argv([PYTHON, runner] + args, ws, hidden, binds)
+        else:
+            argv = [PYTHON, runner] + args
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
-                                         cwd=ws, env=child_env(), start_new_session=True)
-        except OSError as e:
+                                         cwd=ws, env=child_env(), start_new_session=True, preexec_fn=preexec)
+        except (OSError, subprocess.SubprocessError) as e:
             fail("evaluate: cannot start the process for %s: %s" % (what, one_line(e)), 1)
         _children.append(self)
         self.rfd, self.wfd = self.proc.stdout.fileno(), self.proc.stdin.fileno()

@@ -1,5 +1,5 @@
 """Child side of the inference-speed evaluator: imports generate from the
-workspace's inference.py ("agent") or reference_generate from evaluate.py
+workspace's inference.py ("agent") or the starter's own env/inference.py
 ("reference"), loads the weights the evaluator wrote to WEIGHTS, and times each
 call in CPU time, the same way for both.
 
@@ -37,7 +37,7 @@ def main():
     read, write = child_channel()
     W = dict(np.load(weights))
     if mode == "reference":
-        fn = load(os.path.join(HERE, "evaluate.py"), "inference_evaluate", "reference_generate")
+        fn = load(os.path.join(HERE, "env", "inference.py"), "starter_inference", "generate")
     else:
         sys.path.insert(0, ws)
         try:

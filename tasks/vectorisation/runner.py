@@ -1,5 +1,5 @@
 """Child side of the vectorisation evaluator: imports conv2d_forward from the
-workspace's layers.py ("agent") or the loop reference from evaluate.py
+workspace's layers.py ("agent") or the starter's own env/layers.py
 ("reference"), and times each call in CPU time, the same way for both.
 
 usage (started by evaluate.py, in a sandbox without HIDDEN_DIR): runner.py agent|reference WORKSPACE
@@ -35,7 +35,7 @@ def main():
     mode, ws = sys.argv[1], os.path.abspath(sys.argv[2])
     read, write = child_channel()
     if mode == "reference":
-        fn = load(os.path.join(HERE, "evaluate.py"), "vectorisation_evaluate", "conv2d_reference", "")
+        fn = load(os.path.join(HERE, "env", "layers.py"), "starter_layers", "conv2d_forward", "")
     else:
         sys.path.insert(0, ws)
         try:

@@ -1,15 +1,8 @@
 task "vectorisation" {
   category  = "research",
-  problem   = "research_problem.md",
   metric    = { name = "speedup", goal = "max" },  -- CPU-time speed-up of conv2d_forward over the loop reference
-  prepare   = "prepare.py",
-  evaluate  = "evaluate.py",
-  starter   = "train.py",
   threshold = 0.50,   -- timing noise is ~0.15 on 2 loaded cores: ask for a clear win
   baseline  = 1.0,        -- the starter is the reference: speed-up 1 by construction (measured 0.98-1.01 under load)
   noise     = 0.15,
-  data      = { "data/*" },
   timeout   = 120,
-  memory_mb = 4096,
-  seed      = 0,
 }

@@ -29,7 +29,7 @@ check "forge: reached nothing of the host's" test "$(cat "$R/workspace/reached.t
 check "forge: not a success" test "$(field success)" = False
 check "forge: score is the baseline" test "$(field score)" = "$(field baseline)"
 check "forge: the task's threshold is recorded" test "$(field threshold)" = 0.1
-check "forge: confinement still on" test "$(field sandbox)" = True
+check "forge: confinement still on" test "$(json "$R/run.json" 'd["confinement"]["ok"] and not d["unconfined"]')" = True
 
 attack flood step_flood --max-steps 3
 check "step flood: budget_exhausted" test "$(field status)" = budget_exhausted

@@ -2,6 +2,7 @@
  * bubblewrap sandbox, each checked the way a user of a run would. */
 #include "error.h"
 #include "exec.h"
+#include "fsutil.h"
 
 #include <check.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #if __has_include(<valgrind/valgrind.h>)
@@ -555,23 +557,47 @@ START_TEST(test_exec_sandbox_refuses_writes_outside_cwd)
 }
 END_TEST
 
-START_TEST(test_exec_sandbox_hides_paths)
+START_TEST(test_exec_sandbox_sees_no_host_folders)
 {
+  /* Outside the workspace the sandbox shows system folders only: a file
+   * in a host folder nobody listed in hide is not there either. */
   char secret[96], script[160];
   snprintf(secret, sizeof secret, "%s/secret", other);
   write_file(secret, "s3cret\n", 0644);
-  snprintf(script, sizeof script, "cat %s", secret);
+  snprintf(script, sizeof script, "cat %s; ls /; ls /root /home /var /run",
+           secret);
   const char *argv[] = {"sh", "-c", script, NULL};
-  const char *hide[] = {other, "/nonexistent/mlab-hidden", NULL};
   struct exec_opts o = sh_opts(argv);
-  o.sandbox = 1;
   struct exec_result r;
 
   ck_assert_int_eq(exec_run(&r, &o), 0);
-  ck_assert_str_eq(r.output, "s3cret\n"); /* readable when not hidden */
+  ck_assert_ptr_nonnull(strstr(r.output, "s3cret")); /* plain: readable */
   exec_result_free(&r);
 
+  o.sandbox = 1;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  ck_assert_int_ne(r.status, 0);
+  ck_assert_ptr_null(strstr(r.output, "s3cret"));
+  ck_assert_ptr_nonnull(strstr(r.output, "\nworkspace\n"));
+  ck_assert_ptr_nonnull(strstr(r.output, "/root': No such file"));
+  ck_assert_ptr_nonnull(strstr(r.output, "/var': No such file"));
+  exec_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_sandbox_hides_paths_inside_workspace)
+{
+  char dir[96], secret[128];
+  snprintf(dir, sizeof dir, "%s/cache", ws);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  snprintf(secret, sizeof secret, "%s/labels", dir);
+  write_file(secret, "s3cret\n", 0644);
+  const char *argv[] = {"sh", "-c", "cat cache/labels; echo x > cache/y", NULL};
+  const char *hide[] = {dir, "/nonexistent/mlab-hidden", NULL};
+  struct exec_opts o = sh_opts(argv);
+  o.sandbox = 1;
   o.hide = hide;
+  struct exec_result r;
   ck_assert_int_eq(exec_run(&r, &o), 0);
   ck_assert_int_ne(r.status, 0);
   ck_assert_ptr_null(strstr(r.output, "s3cret"));
@@ -671,6 +697,258 @@ START_TEST(test_exec_sandbox_reports_exit_status)
 }
 END_TEST
 
+START_TEST(test_exec_sandbox_has_no_capabilities)
+{
+  struct exec_result r;
+  ck_assert_int_eq(
+      run_sh(&r,
+             "grep CapEff /proc/self/status; "
+             "umount /tmp 2>/dev/null && echo UMOUNTED; "
+             "umount -l /workspace 2>/dev/null && echo UMOUNTED; "
+             "mount -o remount,rw / 2>/dev/null && echo REMOUNTED; "
+             "mount -t tmpfs x /workspace 2>/dev/null && echo MOUNTED; "
+             "mknod /tmp/null c 1 3 2>/dev/null && echo MKNOD; "
+             "unshare -U true 2>/dev/null && echo NESTED; "
+             "touch /usr/x /etc/x /x 2>/dev/null && echo WROTE; "
+             "echo done",
+             1),
+      0);
+  ck_assert_msg(strstr(r.output, "CapEff:\t0000000000000000\n") != NULL,
+                "output: %s", r.output);
+  ck_assert_msg(strstr(r.output, "UMOUNTED") == NULL &&
+                    strstr(r.output, "MOUNTED") == NULL &&
+                    strstr(r.output, "MKNOD") == NULL &&
+                    strstr(r.output, "NESTED") == NULL &&
+                    strstr(r.output, "WROTE") == NULL,
+                "output: %s", r.output);
+  ck_assert_ptr_nonnull(strstr(r.output, "done\n"));
+  exec_result_free(&r);
+}
+END_TEST
+
+static char *
+slurp(const char *path)
+{
+  static char buf[4096];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f)
+    fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+START_TEST(test_exec_sandbox_drops_root)
+{
+  if (geteuid() != 0) {
+    printf("note: %s needs root; skipped\n", __func__);
+    return;
+  }
+  char before[4096], path[96];
+  struct stat st;
+  snprintf(before, sizeof before, "%s", slurp("/proc/sys/kernel/core_pattern"));
+  struct exec_result r;
+  ck_assert_int_eq(
+      run_sh(&r,
+             "id -u; touch mine; "
+             "grep -q root /etc/shadow 2>/dev/null && echo SHADOW; "
+             "echo '|/bin/false' > /proc/sys/kernel/core_pattern "
+             "2>/dev/null && echo SYSCTL; "
+             "echo done",
+             1),
+      0);
+  ck_assert_msg(strstr(r.output, "SHADOW") == NULL &&
+                    strstr(r.output, "SYSCTL") == NULL,
+                "output: %s", r.output);
+  ck_assert_ptr_nonnull(strstr(r.output, "done\n"));
+  ck_assert_str_eq(slurp("/proc/sys/kernel/core_pattern"), before);
+  /* The host sees the script's files as EXEC_SANDBOX_UID's, not root's. */
+  snprintf(path, sizeof path, "%s/mine", ws);
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_int_eq(st.st_uid, EXEC_SANDBOX_UID);
+  exec_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_sandbox_workspace_at_fixed_path)
+{
+  char path[96];
+  snprintf(path, sizeof path, "%s/x.py", ws);
+  write_file(path, "def f():\n    raise ValueError('boom')\nf()\n", 0644);
+  const char *argv[] = {"/usr/bin/python3", "x.py", NULL};
+  struct exec_opts o = sh_opts(argv);
+  o.sandbox = 1;
+  struct exec_result r;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  ck_assert_ptr_nonnull(strstr(r.output, "File \"/workspace/x.py\", line 3"));
+  ck_assert_ptr_null(strstr(r.output, ws));
+  exec_result_free(&r);
+
+  /* HOME, TMPDIR and PWD are the sandbox's whatever envp says. */
+  const char *sh[] = {"sh", "-c", "pwd; echo \"$HOME $TMPDIR $PWD\"", NULL};
+  const char *env[] = {"HOME=/root", "TMPDIR=/var/tmp", NULL};
+  o.argv = sh;
+  o.envp = env;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  ck_assert_str_eq(r.output, "/workspace\n/tmp /tmp /workspace\n");
+  exec_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_sandbox_caps_processes)
+{
+  const char *argv[] = {"/usr/bin/python3", "-c",
+                        "import os, time\n"
+                        "n = 0\n"
+                        "try:\n"
+                        "    for i in range(300):\n"
+                        "        if os.fork() == 0:\n"
+                        "            time.sleep(20); os._exit(0)\n"
+                        "        n += 1\n"
+                        "except OSError:\n"
+                        "    pass\n"
+                        "print('forked', n)\n",
+                        NULL};
+  struct exec_opts o = sh_opts(argv);
+  o.sandbox = 1;
+  o.max_procs = 40;
+  struct exec_result r;
+  int n = -1;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  /* RLIMIT_NPROC (no cgroup: not root) counts every process of the user,
+   * so under a busy user the cap may stop even the sandbox's own start. */
+  if (!strstr(r.output, "Resource temporarily unavailable") ||
+      strstr(r.output, "forked")) {
+    ck_assert_msg(sscanf(r.output, "forked %d", &n) == 1, "output: %s",
+                  r.output);
+    ck_assert_int_lt(n, 45);
+  }
+  ck_assert_double_lt(r.duration_s, 10);
+  exec_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_sandbox_disk_cap_stops_writer)
+{
+  const char *argv[] = {
+      "sh", "-c",
+      "i=0; while :; do i=$((i+1)); head -c 4000000 /dev/zero > f$i; done",
+      NULL};
+  struct exec_opts o = sh_opts(argv);
+  o.sandbox = 1;
+  o.disk_bytes = (size_t)20 << 20;
+  o.fsize_bytes = o.disk_bytes;
+  struct exec_result r;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  ck_assert_int_eq(r.disk_exceeded, 1);
+  ck_assert_int_eq(r.timed_out, 0);
+  ck_assert_ptr_nonnull(strstr(r.output, "more than 20 MB of disk"));
+  ck_assert_double_lt(r.duration_s, 10);
+  exec_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_fsize_limit_refuses_big_file)
+{
+  char path[96];
+  struct stat st;
+  const char *argv[] = {"sh", "-c", "head -c 3000000 /dev/zero > big", NULL};
+  struct exec_opts o = sh_opts(argv);
+  o.fsize_bytes = (size_t)1 << 20;
+  struct exec_result r;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  ck_assert_int_ne(r.status, 0);
+  snprintf(path, sizeof path, "%s/big", ws);
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_int_le(st.st_size, 1 << 20);
+  exec_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_sandbox_proc_routes_stay_inside)
+{
+  char secret[96], script[512];
+  snprintf(secret, sizeof secret, "%s/secret", other);
+  write_file(secret, "s3cret\n", 0644);
+  snprintf(script, sizeof script,
+           "cat /proc/1/root%s /proc/self/root%s /proc/1/cwd/../%s "
+           "2>/dev/null; ls /proc | grep -c '^[0-9]'",
+           secret, secret, secret);
+  const char *argv[] = {"sh", "-c", script, NULL};
+  struct exec_opts o = sh_opts(argv);
+  o.sandbox = 1;
+  struct exec_result r;
+  int procs = 0;
+  ck_assert_int_eq(exec_run(&r, &o), 0);
+  ck_assert_ptr_null(strstr(r.output, "s3cret"));
+  /* Its own processes only: bwrap's init, sh, ls, grep. */
+  ck_assert_int_eq(sscanf(r.output, "%d", &procs), 1);
+  ck_assert_int_lt(procs, 8);
+  exec_result_free(&r);
+}
+END_TEST
+
+START_TEST(test_exec_confinement_reports_limits)
+{
+  const struct exec_confinement *c = exec_confinement();
+  ck_assert_int_eq(c->ok, 1);
+  ck_assert_int_eq(c->user_ns, 1);
+  ck_assert_int_ne(c->uid, 0);
+  ck_assert_int_eq(c->drops_root, geteuid() == 0);
+  ck_assert_ptr_nonnull(c->pids);
+}
+END_TEST
+
+START_TEST(test_exec_disk_usage_counts_blocks_not_links)
+{
+  char path[128];
+  snprintf(path, sizeof path, "%s/sparse", ws);
+  int fd = open(path, O_CREAT | O_WRONLY, 0644);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, (off_t)100 << 20), 0);
+  close(fd);
+  snprintf(path, sizeof path, "%s/usr", ws);
+  ck_assert_int_eq(symlink("/usr", path), 0);
+  uint64_t bytes = 0, apparent = 0, files = 0;
+  ck_assert_int_eq(exec_disk_usage(ws, &bytes, &apparent, &files, 0), 0);
+  ck_assert_uint_eq(files, 2);
+  ck_assert_uint_ge(apparent, (uint64_t)100 << 20);
+  ck_assert_uint_lt(bytes, (uint64_t)1 << 20);
+  ck_assert_int_eq(exec_disk_usage(ws, &bytes, &apparent, &files, 1),
+                   MLAB_EBUDGET);
+}
+END_TEST
+
+START_TEST(test_exec_lock_waits_for_holder)
+{
+  /* fsu_lock (exposed as exec.lock): a second taker waits or times out. */
+  char path[96];
+  int fd = -1, p[2];
+  snprintf(path, sizeof path, "%s/x.lock", ws);
+  ck_assert_int_eq(pipe(p), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int cfd;
+    if (fsu_lock(&cfd, path, 5) != 0)
+      _exit(1);
+    if (write(p[1], "l", 1) != 1)
+      _exit(1);
+    sleep_ms(1000);
+    _exit(0);
+  }
+  char c;
+  ck_assert_int_eq(read(p[0], &c, 1), 1);
+  ck_assert_int_eq(fsu_lock(&fd, path, 0.2), MLAB_ETIMEOUT);
+  ck_assert_int_eq(fsu_lock(&fd, path, 10), 0);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  int st;
+  waitpid(pid, &st, 0);
+  close(p[0]);
+  close(p[1]);
+}
+END_TEST
+
 static TCase *
 tcase(const char *name)
 {
@@ -713,6 +991,9 @@ exec_suite(void)
   tcase_add_test(tc, test_exec_keeps_all_output_up_to_cap);
   tcase_add_test(tc, test_exec_truncation_keeps_head_and_tail);
   tcase_add_test(tc, test_exec_memory_limit_stops_hog);
+  tcase_add_test(tc, test_exec_fsize_limit_refuses_big_file);
+  tcase_add_test(tc, test_exec_disk_usage_counts_blocks_not_links);
+  tcase_add_test(tc, test_exec_lock_waits_for_holder);
   suite_add_tcase(s, tc);
 
   if (!exec_has_bwrap()) {
@@ -722,11 +1003,19 @@ exec_suite(void)
   tc = tcase("sandbox");
   tcase_add_test(tc, test_exec_sandbox_writes_inside_cwd);
   tcase_add_test(tc, test_exec_sandbox_refuses_writes_outside_cwd);
-  tcase_add_test(tc, test_exec_sandbox_hides_paths);
+  tcase_add_test(tc, test_exec_sandbox_sees_no_host_folders);
+  tcase_add_test(tc, test_exec_sandbox_hides_paths_inside_workspace);
   tcase_add_test(tc, test_exec_sandbox_binds_workspace_inside_hidden_dir);
   tcase_add_test(tc, test_exec_sandbox_blocks_network);
   tcase_add_test(tc, test_exec_sandbox_timeout_kills_escapees);
   tcase_add_test(tc, test_exec_sandbox_reports_exit_status);
+  tcase_add_test(tc, test_exec_sandbox_has_no_capabilities);
+  tcase_add_test(tc, test_exec_sandbox_drops_root);
+  tcase_add_test(tc, test_exec_sandbox_workspace_at_fixed_path);
+  tcase_add_test(tc, test_exec_sandbox_caps_processes);
+  tcase_add_test(tc, test_exec_sandbox_disk_cap_stops_writer);
+  tcase_add_test(tc, test_exec_sandbox_proc_routes_stay_inside);
+  tcase_add_test(tc, test_exec_confinement_reports_limits);
   suite_add_tcase(s, tc);
   return s;
 }

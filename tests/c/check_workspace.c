@@ -5,10 +5,14 @@
 #include "workspace.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char top[64], root[128], undo[128], outside[128];
@@ -54,6 +58,20 @@ teardown(void)
   ws_free(ws);
   fsu_remove_tree(top);
 }
+
+/* git can never store a path with a .git part (a planted sub/.git made
+ * the commit fail); the primitive refuses it with a message that says so. */
+START_TEST(test_ws_refuses_dot_git)
+{
+  char out[PATH_MAX];
+  ck_assert_int_eq(ws_write(ws, "sub/.git", "gitdir: /tmp/x\n", 15), MLAB_EDENIED);
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "'.git' part"));
+  ck_assert_int_eq(ws_resolve(ws, ".GIT/config", out), MLAB_EDENIED);
+  ck_assert_int_eq(ws_resolve(ws, "a/.git/b", out), MLAB_EDENIED);
+  ck_assert_int_eq(ws_resolve(ws, "a/.github/x.yml", out), 0);
+  ck_assert_int_eq(ws_resolve(ws, "x.git", out), 0);
+}
+END_TEST
 
 START_TEST(test_ws_refuses_dotdot)
 {
@@ -267,6 +285,119 @@ START_TEST(test_ws_undo_store_outside_workspace)
 }
 END_TEST
 
+/* --- what is not a plain file ------------------------------------------ */
+
+/* Every primitive on rel fails (fast: the tcase timeout catches a block). */
+static void
+all_refuse(const char *rel)
+{
+  char *data = NULL;
+  size_t len;
+  ck_assert_int_ne(ws_read(ws, rel, &data, &len), 0);
+  ck_assert_ptr_null(data);
+  ck_assert_int_ne(ws_append(ws, rel, "x\n", 2), 0);
+  ck_assert_int_ne(ws_write(ws, rel, "x\n", 2), 0);
+  ck_assert_int_ne(ws_copy(ws, rel, "copy.txt"), 0);
+  ck_assert_int_ne(ws_edit_lines(ws, rel, 1, 1, "x"), 0);
+  ck_assert_int_ne(ws_edit_string(ws, rel, "a", "b"), 0);
+}
+
+START_TEST(test_ws_refuses_fifo_without_blocking)
+{
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/pipe", root);
+  ck_assert_int_eq(mkfifo(p, 0644), 0);
+  all_refuse("pipe");
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "FIFO"));
+  struct stat st;
+  ck_assert_int_eq(lstat(p, &st), 0);
+  ck_assert(S_ISFIFO(st.st_mode));
+}
+END_TEST
+
+START_TEST(test_ws_refuses_socket)
+{
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  ck_assert_int_lt(strlen(root) + 6, sizeof a.sun_path);
+  memcpy(a.sun_path, root, strlen(root));
+  memcpy(a.sun_path + strlen(root), "/sock", 6);
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  ck_assert_int_ge(s, 0);
+  ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+  all_refuse("sock");
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "socket"));
+  close(s);
+}
+END_TEST
+
+START_TEST(test_ws_refuses_device)
+{
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/zero", root);
+  if (mknod(p, S_IFCHR | 0666, makedev(1, 5)) != 0) {
+    printf("note: %s needs root (mknod); skipped\n", __func__);
+    return;
+  }
+  all_refuse("zero");
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "device"));
+}
+END_TEST
+
+START_TEST(test_ws_refuses_hard_link_to_outside)
+{
+  /* A second name inside for a file outside (same file system). */
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/labels.csv", root);
+  ck_assert_int_eq(link(outside, p), 0);
+  all_refuse("labels.csv");
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "hard links"));
+  FILE *f = fopen(outside, "r");
+  char buf[64] = "";
+  ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+  fclose(f);
+  ck_assert_str_eq(buf, "secret\n"); /* unchanged */
+}
+END_TEST
+
+START_TEST(test_ws_refuses_undo_copy_over_cap)
+{
+  /* A sparse file past the cap: an append would copy it all to undo/. */
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/big.bin", root);
+  int fd = open(p, O_CREAT | O_WRONLY, 0644);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, (off_t)WS_MAX_UNDO + 1), 0);
+  close(fd);
+  ck_assert_int_eq(ws_append(ws, "big.bin", "x", 1), MLAB_EINVAL);
+  ck_assert_ptr_nonnull(strstr(mlab_error_last(), "undo"));
+  ck_assert_int_eq(ws_write(ws, "big.bin", "x", 1), MLAB_EINVAL);
+  struct stat st;
+  ck_assert_int_eq(stat(p, &st), 0);
+  ck_assert_int_eq(st.st_size, (off_t)WS_MAX_UNDO + 1); /* untouched */
+  ck_assert_int_lt(st.st_blocks, 1024);
+  /* Nothing of it went into the undo store. */
+  char **names;
+  size_t n = 0;
+  ck_assert_int_eq(ws_undo(ws, "big.bin"), MLAB_ENOTFOUND);
+  ck_assert_int_eq(ws_list(ws, ".", &names, &n), 0);
+  ws_names_free(names);
+}
+END_TEST
+
+START_TEST(test_ws_undo_replaces_fifo)
+{
+  ck_assert_int_eq(ws_write(ws, "train.py", "x = 9\n", 6), 0);
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/train.py", root);
+  ck_assert_int_eq(unlink(p), 0);
+  ck_assert_int_eq(mkfifo(p, 0644), 0);
+  ck_assert_int_eq(ws_undo(ws, "train.py"), 0);
+  char *text = slurp("train.py");
+  ck_assert_str_eq(text, "a = 1\nb = 2\nc = 3\n");
+  free(text);
+}
+END_TEST
+
 Suite *
 workspace_suite(void)
 {
@@ -274,6 +405,7 @@ workspace_suite(void)
   TCase *paths = tcase_create("paths");
   tcase_add_checked_fixture(paths, setup, teardown);
   tcase_add_test(paths, test_ws_refuses_dotdot);
+  tcase_add_test(paths, test_ws_refuses_dot_git);
   tcase_add_test(paths, test_ws_refuses_absolute);
   tcase_add_test(paths, test_ws_allows_dotdot_inside);
   tcase_add_test(paths, test_ws_refuses_symlink_out);
@@ -299,6 +431,18 @@ workspace_suite(void)
   tcase_add_test(edits, test_ws_undo_of_new_file_removes_it);
   tcase_add_test(edits, test_ws_undo_store_outside_workspace);
   suite_add_tcase(s, edits);
+
+  TCase *kinds = tcase_create("kinds");
+  tcase_add_checked_fixture(kinds, setup, teardown);
+  /* A primitive that blocks on a FIFO fails by this timeout. */
+  tcase_set_timeout(kinds, 10);
+  tcase_add_test(kinds, test_ws_refuses_fifo_without_blocking);
+  tcase_add_test(kinds, test_ws_refuses_socket);
+  tcase_add_test(kinds, test_ws_refuses_device);
+  tcase_add_test(kinds, test_ws_refuses_hard_link_to_outside);
+  tcase_add_test(kinds, test_ws_refuses_undo_copy_over_cap);
+  tcase_add_test(kinds, test_ws_undo_replaces_fifo);
+  suite_add_tcase(s, kinds);
   return s;
 }
 

@@ -66,7 +66,7 @@ for line in open(r + "/trace.jsonl"):
     diff = subprocess.check_output(["git", "--git-dir", r + "/history.git", "diff",
                                     "step-%d" % (n - 1), "step-%d" % n], text=True)
     added = [l[1:] for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")]
-    assert added == s["input"]["new"].split("\n"), (added, s["input"]["new"])
+    assert added == s["input"]["new_text"].split("\n"), (added, s["input"]["new_text"])
     edits += 1
 assert edits >= 3, edits
 PY

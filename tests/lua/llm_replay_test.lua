@@ -22,13 +22,24 @@ recorded[2] = json.canonical({ call = 2, step = 1, provider = "openai", model = 
   error = { kind = "rate_limit", message = "rate_limit: HTTP 429 ..." } })
 local file = table.concat(recorded, "\n") .. "\n"
 
+-- What rundir.recording does in a run, over files held in memory: the
+-- source as a file, a run directory, or a run id in runs/.
+local function recording(files)
+  return function(source)
+    for _, path in ipairs({ source, source .. "/llm.jsonl", "runs/" .. source .. "/llm.jsonl" }) do
+      if files[path] then
+        local recs = {}
+        for l in files[path]:gmatch("[^\n]+") do recs[#recs + 1] = json.decode(l) end
+        return recs, path
+      end
+    end
+    return nil, "replay: no recording at " .. source
+  end
+end
+
 local function host()
   local h = { used = 0, lines = {}, step_n = 0 }
-  h.read_file = function(path)
-    if path == "runs/r1/llm.jsonl" then return file end
-    return nil, "no such file"
-  end
-  h.runs_dir = "runs"
+  h.recording = recording({ ["runs/r1/llm.jsonl"] = file })
   h.record = function(line) h.lines[#h.lines + 1] = line; return true end
   h.tokens_add = function(n) h.used = h.used + n end
   h.step = function() return h.step_n end
@@ -102,7 +113,7 @@ local tc = json.canonical({ call = 1, step = 0, provider = "openai", model = "m"
                  { id = "call_2", name = "Final Answer", arguments = '{"final_answer": ',
                    error = "the arguments are not valid JSON" } } })
 h = host()
-h.read_file = function() return tc .. "\n" end
+h.recording = recording({ x = tc .. "\n" })
 c = assert(llm.new("replay:x", h))
 r = assert(c:chat(ask1))
 assert(r.text == "" and #r.tool_calls == 2 and r.tool_calls[1].name == "Read File")
