@@ -139,6 +139,8 @@ function P:line(running)
     local work = c.left * avg
     for _, r in ipairs(running or {}) do work = work + math.max(avg - (now - r.t0), 0) end
     eta = work / math.max(1, math.min(self.jobs, c.left + c.running))
+    -- Runs already past the mean: no honest estimate, rather than 0.
+    if eta < 0.5 and c.running > 0 then eta = nil end
   elseif c.left + c.running == 0 then
     eta = 0
   end
