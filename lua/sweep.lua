@@ -152,7 +152,7 @@ end
 
 local function paths(dir)
   return {
-    dir = dir, manifest = dir .. "/sweep.json", code = dir .. "/code",
+    dir = dir, sweep_json = dir .. "/sweep.json", code = dir .. "/code",
     bin = dir .. "/code/bin/mlab", cache = dir .. "/cache", runs = dir .. "/runs",
     logs = dir .. "/runs/.logs", retired = dir .. "/runs/.retired",
     slurm = dir .. "/slurm", lock = dir .. "/sweep.lock",
@@ -160,10 +160,10 @@ local function paths(dir)
 end
 
 local function read_manifest(p)
-  local text = host.read(p.manifest)
+  local text = host.read(p.sweep_json)
   if not text then return nil end
   local m, err = json.decode(text)
-  if type(m) ~= "table" then return nil, p.manifest .. ": " .. tostring(err) end
+  if type(m) ~= "table" then return nil, p.sweep_json .. ": " .. tostring(err) end
   return m
 end
 
@@ -258,7 +258,7 @@ function M.plan(opts)
   local m = old or { format = M.FORMAT, created = host.now(), runs = {},
     pinned = pinned, files = {} }
   if (m.format or 0) > M.FORMAT then
-    return fail("%s was made by a newer mlab (format %s)", p.manifest, tostring(m.format))
+    return fail("%s was made by a newer mlab (format %s)", p.sweep_json, tostring(m.format))
   end
 
   local tasks, agents = opts.tasks or rec.tasks, opts.agents or rec.agents
@@ -330,7 +330,7 @@ end
 
 function Sweep:write_manifest()
   self.manifest.updated = host.now()
-  return host.write_atomic(self.paths.manifest, json.encode(self.manifest, "  ") .. "\n")
+  return host.write_atomic(self.paths.sweep_json, json.encode(self.manifest, "  ") .. "\n")
 end
 
 -- One driver at a time (a second `mlab sweep` on the same folder would

@@ -291,7 +291,14 @@ local function slurm_follow(sw, o, quiet, pr, watch)
           end
         elseif watch[cell.id] and not reported[cell.id] then
           local class, m = sw:state(cell)
-          if class ~= "missing" and class ~= "running" then
+          if class == "missing" or class == "broken" then
+            -- Its array task left the queue without a run: the job failed.
+            reported[cell.id] = true
+            if pr then
+              pr:ended(cell, "infra", nil, nil, ("its job left no run: see %s/slurm-*_*.out"):format(
+                sw.paths.logs))
+            end
+          elseif class ~= "running" then
             reported[cell.id] = true
             local note
             if m and m.ended then
