@@ -9,7 +9,10 @@ return {
       ctx.env:final_answer("The starter script could not run: " .. err)
       return
     end
-    local last = r.output:match("([^\n]*)\n*$") or ""
+    -- The last non-empty line (gmatch is linear; a pattern anchored at $
+    -- would retry from every position: quadratic in the output's length).
+    local last = ""
+    for line in r.output:gmatch("[^\n]+") do last = line end
     ctx.env:final_answer(("Ran %s unchanged (exit status %d). %s"):format(
       ctx.task.starter, r.status, last))
   end,

@@ -1,196 +1,258 @@
--- research.lua - the research agent of the reference study (MLAgentBench's
--- ResearchAgent), without the research log by default.
+-- research.lua - the reference study's research agent (MLAgentBench's
+-- ResearchAgent), ported: the same prompts, history, parsing, retries,
+-- actions and sampling, so its runs compare with the paper's.
 --
--- Each turn the model gets one prompt: the visible actions, the research
--- problem and its instructions, the reply format (Reflection, Research
--- Plan and Status, Fact Check, Thought, Action, Action Input), then the
--- last three steps in full.  The Research Plan and Status the model keeps
--- rewriting is its long memory: older steps drop out of the prompt.  A
--- reply that does not parse is asked again (up to five tries) with a hint
--- saying what was wrong; the model stops at "Observation:".  Observations
--- longer than about 5,000 characters are summarised in chunks by the model
--- before they enter the history.
+-- Each turn the model gets one prompt (stdlib/mlagentbench.lua has the
+-- texts): the tools it is shown, the research problem, the instructions
+-- and the reply format; then "Now let's start!" and the steps so far, or,
+-- from the fifth turn on, the last three steps only (with the research
+-- log, what Retrieval from Research Log returns comes first).  The model
+-- is stopped at "Observation:".  A reply is read with the reference's
+-- regular expression: all six entries in order, exactly as named, and an
+-- action the environment has (any of its 16, shown or not); otherwise
+-- the prompt gets "Your response was in incorrect format..." and is asked
+-- again, five times at most, after which the run ends.  An Action Input
+-- that is not valid JSON (the reference's reader, with its repairs) never
+-- reaches the environment: the turn's observation is the parsing error,
+-- and such turns leave the history once a later one succeeds.
+-- Observations over 5,000 characters are summarised by the fast model in
+-- 10,000-character blocks.  With the research log (retrieval = true,
+-- agents/research_retrieval.lua) every step is summarised into
+-- research_log.log by the fast model, and Reflection is shown.
 --
--- research_retrieval.lua is this agent with the research log on; a new
--- variant is research.make{...} with other options (see DEFAULTS).
-local reply = require("reply")
-local prompt = require("prompt")
-local observation = require("observation")
-local research_log = require("research_log")
+-- Sampling as the reference ran it: the agent's model at temperature 0.5,
+-- 2000 tokens a reply; the fast model (ctx.llm:fast(), --llm-fast) at
+-- 0.01 for summaries.  The model-backed actions choose their own (see
+-- lua/actions.lua).  Run it with `mlab run TASK --preset mlagentbench` for
+-- the reference's harness (observations, budgets); docs/fidelity.md.
+--
+-- Options (research.make{...}; DEFAULTS below) mirror the reference's
+-- command line: retrieval, fields (--valid-format-entires),
+-- max_steps_in_context, max_observation_steps_in_context, max_retries,
+-- agent_max_steps, actions_remove_from_prompt, actions_add_to_prompt; and
+-- assistant_prefix: what comes before each step of the history (upstream
+-- wrote anthropic.AI_PROMPT, "\n\nAssistant:", and a newline; the fork
+-- whose prompts tests/fidelity/ checks wrote nothing: "").
+local mlab = require("mlagentbench")
+local pyjson = require("pyjson")
 
 local M = {}
 
 M.DEFAULTS = {
   name = "research",
-  -- What the reference agent showed the model.
-  actions = { "List Files", "Copy File", "Undo Edit Script", "Execute Script", "Final Answer",
-              "Understand File", "Inspect Script Lines", "Edit Script (AI)" },
-  history_steps = 3,         -- steps shown in full
-  max_retries = 5,           -- tries per turn before giving up
-  summarise_over = 5000,     -- observation characters before summarising
-  summary_chunk = 10000,     -- characters per summarised chunk
-  max_tokens = 2000,         -- per reply
-  temperature = 0,
-  retrieval = false,         -- research log: summaries appended each step,
-  retrieval_after = 3,       --   retrieved into the prompt after this step
-  reflection = false,        -- show the Reflection action
+  retrieval = false,
+  fields = mlab.FIELDS,
+  max_steps_in_context = 3,
+  max_observation_steps_in_context = 3,
+  max_retries = 5,
+  agent_max_steps = 50,
+  actions_remove_from_prompt = {},
+  actions_add_to_prompt = {},
+  assistant_prefix = mlab.AI_PROMPT .. "\n",
+  temperature = 0.5, max_tokens = 2000,            -- the agent's model
+  fast_temperature = 0.01, fast_max_tokens = 2000, -- summaries (the fast model)
+  stop = { "Observation:" },
 }
 
--- What each entry of the reply is for (the reference's format, reworded).
-M.FORMAT = {
-  { "Reflection", "What does the observation mean? If there is an error, what caused it and how would you debug it?" },
-  { "Research Plan and Status", "The full high level research plan, with the current status and the confirmed results of each step briefly noted. Only include progress made by previous steps. Mark any update with double asterisks **like this**; with no update, copy the previous Research Plan and Status. Keep the high level plan of the previous step unless you revise it on purpose." },
-  { "Fact Check", "List every objective statement in the updates to Research Plan and Status one by one, saying whether it is guessed or directly confirmed by the observation just above. Performance numbers can only be confirmed by running the code and reading its output." },
-  { "Thought", "What you are doing now, which action you will take and why." },
-  { "Action", "The action to take: one of the names of the tools." },
-  { "Action Input", "The input to the action as a valid JSON object." },
-}
-
-M.INSTRUCTIONS = [[
-Follow these instructions and do not forget them:
-- First, come up with a high level plan from your understanding of the problem and the tools available, and record it in the Research Plan and Status. You may revise the plan later.
-- The Research Plan and Status should state the high level plan concisely, then track the current status: what has been done and what is in progress, with short results and conclusions for each step.
-- The Research Plan and Status must only include progress made by previous steps, not results not yet confirmed.
-- Measure the baseline performance before changing anything.
-- Follow the plan and try to reach the goal as directly as possible.
-- Highlight the experiment results and the reasoning that support a conclusion before you draw it.
-- Do not install new packages or libraries.
-- When you believe you have solved the problem, give the final answer with the Final Answer action.
-- Take only one action per reply.]]
-
-local function format_block()
-  local lines = { prompt.format_instructions((function()
-    local f = {}
-    for i, e in ipairs(M.FORMAT) do f[i] = { name = e[1], description = e[2] } end
-    return f
-  end)()) }
-  lines[#lines + 1] = "Observation:\n```\nthe result of the action\n```"
-  return table.concat(lines, "\n\n")
+local function contains(list, x)
+  for _, v in ipairs(list) do if v == x then return true end end
+  return false
 end
 
--- The prompt of one turn.
-local function build_prompt(ctx, cfg, steps, retrieved)
-  local parts = {
-    "You are a helpful research assistant. You have access to the following tools:\n"
-      .. ctx.actions:describe(cfg.visible),
-    "Research Problem: " .. (ctx.task.problem or ""),
-    "You do not know anything about this problem so far.",
-    M.INSTRUCTIONS,
-    format_block(),
-  }
-  if #steps > 0 then
-    local first = math.max(1, #steps - cfg.history_steps + 1)
-    local recent = {}
-    if retrieved then
-      recent[#recent + 1] = "Here is a summary of relevant actions and observations you have done:\n```\n"
-        .. retrieved .. "\n```"
-    end
-    recent[#recent + 1] = ("Here are the exact several steps you have done most recently (up to %d steps):")
-      :format(cfg.history_steps)
-    for i = first, #steps do
-      recent[#recent + 1] = steps[i].reply .. "\nObservation:\n```\n" .. steps[i].observation .. "\n```"
-    end
-    parts[#parts + 1] = table.concat(recent, "\n\n")
-  else
-    parts[#parts + 1] = "Now let's start!"
+-- The tools of the prompt: the environment's actions less the hidden ones.
+function M.prompt_tools(cfg)
+  local remove = {}
+  for _, n in ipairs(mlab.PROMPT_HIDDEN) do remove[#remove + 1] = n end
+  for _, n in ipairs(cfg.actions_remove_from_prompt or {}) do remove[#remove + 1] = n end
+  if not cfg.retrieval then
+    for _, n in ipairs(mlab.RETRIEVAL_ONLY) do remove[#remove + 1] = n end
   end
-  return table.concat(parts, "\n\n") .. "\n\n"
+  local out = {}
+  for _, n in ipairs(mlab.ACTIONS) do
+    if not contains(remove, n) then out[#out + 1] = n end
+  end
+  for _, n in ipairs(cfg.actions_add_to_prompt or {}) do out[#out + 1] = n end
+  return out
 end
 
--- cfg.stop: the stop sequences (default: Observation:, which ends a turn;
--- a summary passes {} so a plain "Observation:" in it is kept).
-local function ask(ctx, cfg, text)
-  local r, err, kind = ctx.llm:chat({
+-- A decoded JSON value as plain Lua data for ctx.actions (null: absent).
+local function plain(v)
+  if v == pyjson.null then return nil end
+  if type(v) ~= "table" then return v end
+  local out = {}
+  if pyjson.is_array(v) then
+    for i = 1, #v do out[#out + 1] = plain(v[i]) end
+  else
+    for k, x in pairs(v) do out[k] = plain(x) end
+  end
+  return out
+end
+
+local function ask(llm, cfg, text, fast)
+  local r, err, kind = llm:chat({
     messages = { { role = "user", content = text } },
-    max_tokens = cfg.max_tokens, temperature = cfg.temperature,
-    stop = cfg.stop or { "Observation:" },
+    temperature = fast and cfg.fast_temperature or cfg.temperature,
+    max_tokens = fast and cfg.fast_max_tokens or cfg.max_tokens,
+    stop = cfg.stop,
   })
   if not r then return nil, err, kind end
-  return r.text
+  return r.text or ""
 end
 
--- A reply as it goes into the history: what the model wrote, up to the
--- stop text and without blank lines around it.
-local function clean(text)
-  local cut = text:find("\n%s*Observation%s*:")
-  if cut then text = text:sub(1, cut - 1) end
-  return (text:gsub("^%s+", ""):gsub("%s+$", ""))
+-- A model call the run cannot go on without (the reference raised).
+local function must(text, err, kind)
+  if text then return text end
+  if kind == "budget" then error(err, 0) end
+  error("the model call failed: " .. tostring(err), 0)
 end
 
--- One turn: a reply that parses, after up to max_retries tries.
-local function next_step(ctx, cfg, base)
-  local text, last_err = base, nil
-  for _ = 1, cfg.max_retries do
-    local out, err, kind = ask(ctx, cfg, text)
-    if not out then
-      if kind == "budget" or kind == "none" or kind == "auth" then return nil, err, kind end
-      last_err = "the model call failed: " .. tostring(err)
-    else
-      local step, perr = reply.research(out, { actions = ctx.actions:specs(cfg.visible) })
-      if step then
-        step.text = clean(out)
-        return step
-      end
-      last_err = perr
-      print("invalid reply: " .. perr)
-      text = base .. "Your response was in incorrect format: " .. perr
-        .. ". Please provide a valid response with all entries: "
-        .. table.concat(reply.FIELDS, ", ") .. "\n\n"
-    end
+local function fast_client(ctx)
+  local ok, f = pcall(function() return ctx.llm:fast() end)
+  return ok and f or ctx.llm
+end
+
+-- The history entry of a long observation: its summary by the fast model.
+function M.summarize_observation(llm, cfg, action, obs)
+  local parts = {}
+  for idx, b in ipairs(mlab.observation_blocks(obs, 10000)) do
+    local first = 10000 * (idx - 1) + 1
+    parts[idx] = must(ask(llm, cfg, mlab.observation_prompt(action, b, first, first + pyjson.len(b)), true))
   end
-  return nil, ("no valid response after %d tries: %s"):format(cfg.max_retries, last_err), "format"
+  local completion = parts[1]
+  if #parts > 1 then completion = must(ask(llm, cfg, mlab.observation_merge_prompt(action, parts), true)) end
+  return mlab.after(completion, "[Observation]:") or completion
 end
 
--- Long observations are summarised by the model (cut to head and tail if
--- that fails) so the three steps of history stay readable.
-local function shorten(ctx, cfg, action, obs)
-  if #obs <= cfg.summarise_over then return obs end
-  local s = observation.summarise(obs, function(p)
-    local r = ctx.llm:chat({ messages = { { role = "user", content = p } }, max_tokens = 1000, temperature = 0 })
-    return r and r.text
-  end, { limit = cfg.summarise_over, chunk = cfg.summary_chunk, what = "the observation of " .. action })
-  return s or observation.truncate(obs, cfg.summarise_over)
+-- The research log entry of a step, asked up to max_retries times.
+function M.summarize_step(llm, cfg, action, obs)
+  for _ = 1, cfg.max_retries do
+    local text, err, kind = ask(llm, cfg, mlab.summary_prompt(action, obs), true)
+    if not text and kind == "budget" then error(err, 0) end
+    local r = text and mlab.after(text, "[Reasoning]:")
+    if r then return "[Reasoning]:" .. r end
+    print(text and "the summary has no [Reasoning]:, trying again" or ("the summary failed: " .. tostring(err)))
+  end
+  return "Too long to summarize."
+end
+
+-- The reference stopped asking the model once the environment had used
+-- its steps; here the host ends the run when a step is refused, so the
+-- agent asks for one the host will refuse before it spends a model call.
+local function stop_if_out_of_steps(ctx)
+  local b = ctx.budget and ctx.budget()
+  if b and b.steps_left == 0 then ctx.actions:run("List Files", { dir_path = "." }) end
 end
 
 function M.make(opts)
   local cfg = {}
   for k, v in pairs(M.DEFAULTS) do cfg[k] = v end
   for k, v in pairs(opts or {}) do cfg[k] = v end
-  cfg.visible = {}
-  for i, a in ipairs(cfg.actions) do cfg.visible[i] = a end
-  if cfg.reflection then cfg.visible[#cfg.visible + 1] = "Reflection" end
-
   local agent = { name = cfg.name, config = cfg }
+
   function agent.run(ctx)
-    local steps = {}
-    while true do
-      local retrieved
-      if cfg.retrieval and #steps >= cfg.retrieval_after then
-        retrieved = ctx.actions:run("Retrieval from Research Log",
-          { current_plan = steps[#steps].plan or "" })
-      end
-      local step, err, kind = next_step(ctx, cfg, build_prompt(ctx, cfg, steps, retrieved))
-      if not step then
-        if kind == "budget" then return end -- the host ends the run
-        error(err, 0)
-      end
-      local obs, info = ctx.actions:run(step.action, step.input or step.raw_input)
-      if info.final then return end
-      obs = shorten(ctx, cfg, step.action, obs)
-      steps[#steps + 1] = { reply = step.text, observation = obs, plan = step.plan }
-      if cfg.retrieval then
-        local summary = ask(ctx, { max_tokens = 500, temperature = 0, stop = {} },
-          research_log.summary_prompt(step.text, step.action, obs)) or step.text
-        ctx.actions:run("Append Summary to Research Log",
-          { content = research_log.entry(#steps, summary) })
-      end
+    local fields = cfg.fields
+    local shown = M.prompt_tools(cfg)
+    -- A reply may name any action the environment has, shown or not
+    -- (Python REPL starts off in mlab's catalogue).
+    pcall(function() ctx.actions:enable("Python REPL") end)
+    local known, entry_of = {}, {}
+    for _, n in ipairs(mlab.ACTIONS) do
+      local e = ctx.actions:get(n)
+      if e then known[n] = true; entry_of[n] = e end
     end
+    local tools = {}
+    for _, n in ipairs(shown) do tools[#tools + 1] = entry_of[n] or error("no action " .. n, 0) end
+    local initial = mlab.initial_prompt(mlab.tools_prompt(tools), ctx.task.problem or "", fields)
+    local fast = fast_client(ctx)
+    local history = {}
+    local last_steps, last_obs = cfg.max_steps_in_context, cfg.max_observation_steps_in_context
+
+    while #history < cfg.agent_max_steps do
+      stop_if_out_of_steps(ctx)
+      local curr = #history
+      local prompt = initial
+      if curr > last_steps then
+        if cfg.retrieval then
+          local relevant = ctx.actions:run("Retrieval from Research Log", { current_plan = "" })
+          prompt = prompt .. mlab.history_header(relevant)
+        end
+      else
+        prompt = prompt .. "\nNow let's start!\n\n"
+      end
+      for idx = math.max(curr - last_steps, 0), curr - 1 do
+        local h = history[idx + 1]
+        prompt = prompt .. cfg.assistant_prefix .. mlab.print_action(h.action, fields) .. "\nObservation:"
+        if curr - idx > last_obs then
+          prompt = prompt .. "<Done>\n\n"
+        else
+          prompt = prompt .. "\n```\n" .. h.observation .. "\n```\n\n"
+        end
+      end
+
+      local entries
+      for _ = 1, cfg.max_retries do
+        local completion = must(ask(ctx.llm, cfg, prompt))
+        entries = mlab.parse_entries(completion, fields)
+        if entries and entries["Action"] and known[pyjson.strip(entries["Action"])] then break end
+        entries = nil
+        print("Response is invalid and discarded")
+        prompt = prompt .. mlab.retry_note(fields)
+      end
+      if not entries then error("No valid response after max_retries", 0) end
+
+      local action = pyjson.strip(entries["Action"])
+      local raw_input = entries["Action Input"] or ""
+      if entries["Research Plan and Status"] then
+        entries["Research Plan and Status"] =
+          (pyjson.strip(entries["Research Plan and Status"], "`") .. "\n\n"):gsub("%*%*", "")
+      end
+      local keys = {}
+      for i, a in ipairs(entry_of[action].args or {}) do keys[i] = a.name end
+      local input, perr = mlab.parse_action_input(raw_input, keys)
+
+      local obs, info, final
+      if input then
+        obs, info = ctx.actions:run(action, plain(input))
+        final = info and info.final
+        if final and not cfg.retrieval then return end
+      else
+        obs = mlab.input_parsing_error(action, entry_of[action], perr)
+        print("Action Input of " .. action .. " not parsed: " .. perr)
+      end
+      if pyjson.len(obs) > 5000 then
+        obs = M.summarize_observation(fast, cfg, mlab.print_action(entries, fields), obs)
+      end
+      history[#history + 1] = { action = entries, observation = obs }
+      if obs:sub(1, #"ActionInputParsingError") ~= "ActionInputParsingError" then
+        local kept = {}
+        for _, h in ipairs(history) do
+          if h.observation:sub(1, #"ActionInputParsingError") ~= "ActionInputParsingError" then
+            kept[#kept + 1] = h
+          end
+        end
+        history = kept
+      end
+
+      if cfg.retrieval then
+        local last = history[#history]
+        local summary = M.summarize_step(fast, cfg, mlab.print_action(last.action, fields), last.observation)
+        -- After a final answer too, as the reference did (the environment
+        -- refused the append; the model call was made).
+        ctx.actions:run("Append Summary to Research Log",
+          { content = "\n\nStep " .. curr .. ":\n" .. summary .. "\n" })
+      end
+      if final then return end
+    end
+    error("Finished due to agent max steps reached", 0)
   end
+
   agent.make = M.make
   return agent
 end
 
 local default = M.make()
-default.DEFAULTS, default.FORMAT, default.INSTRUCTIONS = M.DEFAULTS, M.FORMAT, M.INSTRUCTIONS
-default.build_prompt = build_prompt
+default.DEFAULTS = M.DEFAULTS
+default.prompt_tools = M.prompt_tools
+default.summarize_observation = M.summarize_observation
+default.summarize_step = M.summarize_step
 return default

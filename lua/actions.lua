@@ -35,60 +35,60 @@ local action_input = require("action_input")
 local reply = require("reply")
 local prompt = require("prompt")
 local diff = require("diff")
-local observation = require("observation")
-local research_log = require("research_log")
 local tokens = require("tokens")
+local research_log = require("research_log")
+local mlab = require("mlagentbench")
+local pyjson = require("pyjson")
 
 local M = {}
 
 M.LOG = "research_log.log" -- the research log, in the workspace
-M.MAX_INSPECT = 100         -- lines per Inspect Script Lines
+M.MAX_INSPECT = 100         -- lines per Inspect Script Lines (end - start, as the reference)
 M.BLOCK = 10000             -- characters per Understand File block
 
-local FILE = "a file name, relative to the workspace"
-local SCRIPT = "a script name, relative to the workspace"
+-- How the model-backed actions ask (the reference's roles): Understand
+-- File, Reflection and Retrieval from Research Log ask the fast model
+-- (ctx.llm:fast(), --llm-fast) at 0.01; the AI edits ask the agent's model
+-- at 0.5 for up to 4000 tokens; every call stops at "Observation:".
+M.FAST = { temperature = 0.01, max_tokens = 2000, stop = { "Observation:" } }
+M.EDIT = { temperature = 0.5, max_tokens = 4000, stop = { "Observation:" } }
+
+-- The reference's texts (MLAgentBench's action_infos, verbatim).
+local FILE = "a valid file name with relative path to current directory if needed"
+local SCRIPT = "a valid python script name with relative path to current directory if needed"
+local LINE = "a valid line number"
+local EDIT_RETURNS = "The observation will be the edited content of the script. If the script does not "
+  .. "exist, the observation will be an error message. You should always double check whether the edit "
+  .. "is correct. If it is far from correct, you can use the Undo Edit Script action to undo the edit."
 
 ---------------------------------------------------------------------------
 -- Helpers of the implementations.
 
 -- Lines first..last (1-based, inclusive; last defaults to the end).
 local function split_lines(text)
-  local lines = {}
-  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
-  local rest = text:match("([^\n]+)$")
-  if rest then lines[#lines + 1] = rest end
-  return lines
+  return diff.lines(text) -- linear in long lines (see there)
 end
 
--- The code in a model's reply: the first ```python (or any ```) block, or
--- the whole reply when it has none.
+-- The code in a model's reply (mlab's reading): the first ```python (or
+-- any ```) block; nil when there is none (nothing is written then).
 local function code_of(text)
   local body = text:match("```[Pp]ython[^\n]*\n(.-)\n?```") or text:match("```[^\n]*\n(.-)\n?```")
     or text:match("```[Pp]ython[^\n]*\n(.*)$")
-  body = body or text
+  if not body then return nil end
   if body ~= "" and body:sub(-1) ~= "\n" then body = body .. "\n" end
   return body
 end
 
-local function ask(h, text, max_tokens)
-  local r, err, kind = h.llm:chat({
+-- One model call of an action; role "fast" asks ctx.llm:fast().
+local function ask(h, text, how)
+  local client = h.llm
+  if how == M.FAST and client.fast then client = client:fast() end
+  local r, err, kind = client:chat({
     messages = { { role = "user", content = text } },
-    max_tokens = max_tokens or 1024, temperature = 0,
+    max_tokens = how.max_tokens, temperature = how.temperature, stop = how.stop,
   })
   if not r then return nil, "the model call failed: " .. tostring(err), kind or "model" end
   return r.text or ""
-end
-
--- Asks the model to rewrite `code` by `instruction`; the new code.
-local function ai_edit(h, code, instruction, what)
-  local q = ("Given this python %s:\n\n```python\n%s\n```\n\n"
-    .. "Edit the script by following the instruction:\n%s\n\n"
-    .. "Provide the full code after the edit, making no other changes. Start the python "
-    .. "code with \"```python\".\n"):format(what, (code:gsub("\n$", "")), instruction)
-  local max = math.min(16000, 2 * tokens.estimate(code) + 1024)
-  local text, err, kind = ask(h, q, max)
-  if not text then return nil, err, kind end
-  return code_of(text)
 end
 
 -- The diff is against the script the edit started from (the edit itself),
@@ -102,8 +102,8 @@ local function saved(script_name, save_name, old, new)
     .. "correct and desirable:\n\n%s"):format(save_name, d)
 end
 
--- What the agent reads after a script: its output, then a footer line when
--- it did not end normally.
+-- What the agent reads after a script (mlab's form): its output, then a
+-- footer line when it did not end normally.
 local function exec_footer(r)
   if r.cancelled then
     return "\n[killed: mlab was stopped]"
@@ -118,11 +118,61 @@ local function exec_footer(r)
   return ""
 end
 
+-- Under the mlagentbench preset a script runs inside this wrapper, so its
+-- stdout and stderr stay apart as the reference kept them (mlab.exec
+-- merges the two): stdout is passed through as it comes, stderr is held
+-- and written after it, then a trailer line "\n\30OUT ERR STATUS\n".
+local STREAMS = [[
+import os, signal, subprocess, sys, threading
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+err = []
+t = threading.Thread(target=lambda: err.append(p.stderr.read()))
+t.start()
+out, n = sys.stdout.buffer, 0
+while True:
+    b = p.stdout.read1(65536)
+    if not b:
+        break
+    out.write(b)
+    out.flush()
+    n += len(b)
+t.join()
+rc = p.wait()
+out.write(err[0] + b"\n\x1e%d %d %d\n" % (n, len(err[0]), rc))
+out.flush()
+if rc < 0:
+    signal.signal(-rc, signal.SIG_DFL)
+    os.kill(os.getpid(), -rc)
+sys.exit(rc)
+]]
+
+-- The wrapper's capture split back: stdout, stderr, status, signal (nil
+-- when the trailer is missing: the wrapper was killed).
+local function streams(output)
+  local body, n, m, rc = output:match("^(.*)\n\30(%d+) (%d+) (%-?%d+)\n$")
+  if not body then return nil end
+  n, m, rc = tonumber(n), tonumber(m), tonumber(rc)
+  local err = body:sub(math.max(#body - m + 1, 1))
+  local out = body:sub(1, #body - #err)
+  if #out > n and #out == n + m - #err then out = out:sub(1, n) end
+  return out, err, rc >= 0 and rc or -1, rc < 0 and -rc or 0
+end
+
+-- The harness limit that changed what a script printed or how it ended,
+-- named in the step's result (the trace shows when a limit fired).
+local function limit_of(r)
+  if r.truncated then return "output_cap" end
+  if r.timed_out then return r.deadline and "run_deadline" or "script_timeout" end
+  return nil
+end
+
 local function run_script(h, argv)
   local run = h.run
+  local hz = h.harness
   local r, err, code = exec.run({
-    argv = argv, cwd = run.paths.workspace, timeout = run.task.timeout,
-    mem_mb = run.task.memory_mb, procs = 512, out_cap = run.out_cap,
+    argv = argv, cwd = run.paths.workspace,
+    timeout = hz.script_timeout or run.task.timeout,
+    mem_mb = hz.mem_mb or run.task.memory_mb, procs = 512, out_cap = hz.out_cap or run.out_cap,
     sandbox = true, unconfined = run.unconfined,
   })
   if not r then return nil, err, code end
@@ -160,22 +210,58 @@ local function skip_calls(h, rec)
   return true
 end
 
+-- The reference's failure of an action: nil, message, { code, observation }
+-- (step.lua records the observation as given).
+local function env_error(msg, code, observation)
+  return nil, msg, { code = code, observation = observation }
+end
+
+-- Reads a file for a reference-style action: text, or the EnvError.
+local function ref_read(h, name, key, args)
+  local text, err, code = h.ws:read(name)
+  if text then return text end
+  if code == "denied" then
+    return env_error(err, code, mlab.error("outside", { path = name }))
+  end
+  return env_error(err, code, mlab.error(key, args))
+end
+
+-- A model call of a reference-style action that failed.
+local function ref_model_error(err, kind)
+  if kind == "budget" then return nil, err, kind end
+  if kind == "bad_request" then return env_error(err, kind, mlab.error("too_long")) end
+  return env_error(err, kind, "LLMError: " .. tostring(err))
+end
+
 ---------------------------------------------------------------------------
 -- The catalogue, in the reference study's order.  args[i] = { name, type
 -- ("string" | "integer" | "strings"), description, optional, text (free
--- text: a list of strings is joined) }.  changes: what the action may
--- change in the workspace: a function of its arguments giving the paths,
--- "any" (a script ran), or nil (it changes nothing).
+-- text: a list of strings is joined), path (a file name: an error about
+-- it names it) }.  changes: what the action may change in the workspace:
+-- a function of its arguments giving the paths, "any" (a script ran), or
+-- nil (it changes nothing).  ref_error: the key of the reference's EnvError
+-- text (mlagentbench.lua M.ERRORS) when the action fails under the preset.
 
 local CATALOGUE = {
-  { name = "List Files", primitive = true,
+  { name = "List Files", primitive = true, ref_error = "list",
     description = "Use this to navigate the file system.",
-    args = { { name = "dir_path", type = "string",
-               description = 'a folder relative to the workspace, such as "." or "data"' } },
-    returns = "the files and folders in dir_path, one a line, or an error message",
+    args = { { name = "dir_path", type = "string", path = true,
+               description = 'a valid relative path to a directory, such as "." or "folder1/folder2"' } },
+    returns = "The observation will be a list of files and folders in dir_path or current directory is "
+      .. "dir_path is empty, or an error message if dir_path is invalid.",
     run = function(h, a)
       local names, err, code = h.ws:list(a.dir_path)
       if not names then return nil, err, code end
+      if h.ref then
+        -- `ls`: no hidden names, no '/' after folders, sorted bytewise,
+        -- a newline after each.
+        local shown = {}
+        for _, n in ipairs(names) do
+          if n:sub(1, 1) ~= "." then shown[#shown + 1] = (n:gsub("/$", "")) end
+        end
+        table.sort(shown)
+        return names, #shown > 0 and (table.concat(shown, "\n") .. "\n") or ""
+      end
       return names, table.concat(names, "\n")
     end,
     revive = function(_, rec)
@@ -183,59 +269,65 @@ local CATALOGUE = {
       for name in rec.observation:gmatch("[^\n]+") do names[#names + 1] = name end
       return names
     end },
-  { name = "Read File", primitive = true,
+  { name = "Read File", primitive = true, ref_error = "read",
     description = "Use this to read an existing file.",
-    args = { { name = "file_name", type = "string", description = FILE } },
-    returns = "the contents of the file",
+    args = { { name = "file_name", type = "string", path = true, description = FILE } },
+    returns = "The observation will be the contents of the file read.",
     run = function(h, a)
       local text, err, code = h.ws:read(a.file_name)
       if not text then return nil, err, code end
       return text, text
     end,
     revive = function(_, rec) return rec.observation end },
-  { name = "Write File", primitive = true,
+  { name = "Write File", primitive = true, ref_error = "write",
     changes = function(a) return { a.file_name } end,
     description = "Use this to write a file. If the file already exists, it will be overwritten.",
-    args = { { name = "file_name", type = "string", description = FILE },
-             { name = "content", type = "string", description = "the content to write", text = true } },
-    returns = "a success message, or an error message",
+    args = { { name = "file_name", type = "string", path = true, description = FILE },
+             { name = "content", type = "string", text = true,
+               description = "the content to be written to the file" } },
+    returns = "A success message if the file is written successfully, or an error message if the file "
+      .. "cannot be written.",
     run = function(h, a)
       local ok, err, code = room(h, #a.content)
       if ok then ok, err, code = h.ws:write(a.file_name, a.content) end
       if not ok then return nil, err, code end
       return true, ("File %s written successfully."):format(a.file_name)
     end },
-  { name = "Append File", primitive = true,
+  { name = "Append File", primitive = true, ref_error = "append",
     changes = function(a) return { a.file_name } end,
     description = "Use this to append a file to a new location with a new name.",
-    args = { { name = "file_name", type = "string", description = FILE },
-             { name = "content", type = "string", description = "the content to append", text = true } },
-    returns = "a success message, or an error message",
+    args = { { name = "file_name", type = "string", path = true, description = FILE },
+             { name = "content", type = "string", text = true,
+               description = "the content to be appended to the file" } },
+    returns = "A success message if the file is appended successfully, or an error message if the file "
+      .. "cannot be appended.",
     run = function(h, a)
       local ok, err, code = room(h, #a.content)
       if ok then ok, err, code = h.ws:append(a.file_name, a.content) end
       if not ok then return nil, err, code end
       return true, ("File %s appended successfully."):format(a.file_name)
     end },
-  { name = "Copy File", primitive = true,
+  { name = "Copy File", primitive = true, ref_error = "copy",
     changes = function(a) return { a.destination } end,
     description = "Use this to copy a file to a new location with a new name.",
-    args = { { name = "source", type = "string", description = FILE },
-             { name = "destination", type = "string", description = FILE } },
-    returns = "a success message, or an error message",
+    args = { { name = "source", type = "string", path = true, description = FILE },
+             { name = "destination", type = "string", path = true, description = FILE } },
+    returns = "A success message if the file is copied successfully, or an error message if the file "
+      .. "cannot be copied.",
     run = function(h, a)
       local src = h.ws:resolve(a.source)
       local st = src and host.stat(src)
       local ok, err, code = room(h, st and st.size or 0)
       if ok then ok, err, code = h.ws:copy(a.source, a.destination) end
       if not ok then return nil, err, code end
-      return true, ("File %s copied to %s."):format(a.source, a.destination)
+      return true, ("File %s copied to %s%s"):format(a.source, a.destination, h.ref and "" or ".")
     end },
-  { name = "Undo Edit Script", primitive = true,
+  { name = "Undo Edit Script", primitive = true, ref_error = "undo",
     changes = function(a) return { a.script_name } end,
-    description = "Use this to undo the last edit of the script (restores the version before it).",
-    args = { { name = "script_name", type = "string", description = SCRIPT } },
-    returns = "the content of the script after the undo, or an error message",
+    description = "Use this to undo the last edit of the python script.",
+    args = { { name = "script_name", type = "string", path = true, description = SCRIPT } },
+    returns = "The observation will be the content of the script before the last edit. If the script "
+      .. "does not exist, the observation will be an error message.",
     run = function(h, a)
       local ok, err, code = h.ws:undo(a.script_name)
       if not ok then return nil, err, code end
@@ -243,15 +335,16 @@ local CATALOGUE = {
       if not text then
         return true, ("The last edit of %s was undone: the file no longer exists."):format(a.script_name)
       end
-      return true, ("Content of %s after undo of the most recent edit:\n%s"):format(a.script_name, text)
+      return true, ("Content of %s after undo %sthe most recent edit:\n%s"):format(a.script_name,
+        h.ref and "" or "of ", text)
     end },
-  { name = "Execute Script", primitive = true,
+  { name = "Execute Script", primitive = true, ref_error = "execute",
     changes = "any",
-    description = "Use this to execute the script. The script must already exist.",
-    args = { { name = "script_name", type = "string", description = SCRIPT },
+    description = "Use this to execute the python script. The script must already exist.",
+    args = { { name = "script_name", type = "string", path = true, description = SCRIPT },
              { name = "arguments", type = "strings", optional = true, hidden = true,
                description = "command-line arguments for the script" } },
-    returns = "the output of the script, or its errors",
+    returns = "The observation will be output of the script or errors.",
     run = function(h, a)
       local path, perr, pcode = h.ws:resolve(a.script_name)
       if not path then return nil, perr, pcode end
@@ -261,13 +354,31 @@ local CATALOGUE = {
       end
       local argv = task_mod.interpreter(a.script_name)
       for _, x in ipairs(a.arguments or {}) do argv[#argv + 1] = x end
+      if h.ref then
+        table.insert(argv, 1, task_mod.PYTHON)
+        table.insert(argv, 2, "-c")
+        table.insert(argv, 3, STREAMS)
+      end
       local r, err, code = run_script(h, argv)
       if not r then return nil, err, code end
-      local res = { status = r.status, signal = r.signal, timed_out = r.timed_out,
-                    truncated = r.truncated, output = r.output, duration = r.duration }
-      return res, r.output .. exec_footer(r), { status = r.status, signal = r.signal,
-        timed_out = r.timed_out, deadline = r.deadline, cancelled = r.cancelled,
-        truncated = r.truncated }
+      local output, status, signal = r.output, r.status, r.signal
+      local obs
+      if h.ref then
+        local out, errs, rc, sig = streams(r.output)
+        if out then
+          output, status, signal = out .. errs, rc, sig
+          obs = mlab.execute_observation(out, errs, sig ~= 0 and -sig or rc)
+        else
+          obs = mlab.execute_observation(r.output, "", 0)
+        end
+        if r.timed_out or r.cancelled then obs = obs .. exec_footer(r) end
+      else
+        obs = r.output .. exec_footer(r)
+      end
+      local res = { status = status, signal = signal, timed_out = r.timed_out,
+                    truncated = r.truncated, output = output, duration = r.duration }
+      return res, obs, { status = status, signal = signal, timed_out = r.timed_out,
+        deadline = r.deadline, cancelled = r.cancelled, truncated = r.truncated, limit = limit_of(r) }
     end,
     revive = function(_, rec)
       local r = rec.result or {}
@@ -276,16 +387,17 @@ local CATALOGUE = {
       if footer and (r.cancelled or r.timed_out or (r.signal or 0) ~= 0 or (r.status or 0) ~= 0) then
         out = out:sub(1, #out - #footer)
       end
+      local prefix = "The script has been executed. Here is the output:\n"
+      if out:sub(1, #prefix) == prefix then out = out:sub(#prefix + 1) end
       return { status = math.tointeger(r.status), signal = math.tointeger(r.signal),
                timed_out = r.timed_out, truncated = r.truncated, output = out,
                duration = rec.duration_s }
     end },
   { name = "Python REPL", primitive = true, off = true,
     changes = "any",
-    description = "A python REPL. Use this to execute single line python commands "
-      .. "(each call runs in a fresh interpreter in the workspace).",
-    args = { { name = "command", type = "string", description = "a valid python command", text = true } },
-    returns = "the output of the command, or its errors",
+    description = "A python REPL. Use this to execute single line python commands.",
+    args = { { name = "command", type = "string", text = true, description = "a valid python command" } },
+    returns = "The observation will be output of the command or errors.",
     run = function(h, a)
       local r, err, code = run_script(h, { task_mod.PYTHON, "-c", a.command })
       if not r then return nil, err, code end
@@ -295,7 +407,7 @@ local CATALOGUE = {
     changes = function(a) return { a.file_name } end,
     description = "Use this to replace a range of lines of a file, or one exact piece of its "
       .. "text, with new text.",
-    args = { { name = "file_name", type = "string", description = FILE },
+    args = { { name = "file_name", type = "string", path = true, description = FILE },
              { name = "start_line_number", type = "integer", optional = true,
                description = "the first line to replace" },
              { name = "end_line_number", type = "integer", optional = true,
@@ -329,39 +441,31 @@ local CATALOGUE = {
   { name = "Final Answer", primitive = true,
     description = "Use this to provide the final answer to the current task.",
     args = { { name = "final_answer", type = "string", text = true,
-               description = "a detailed description of the final answer" } },
-    returns = "nothing: the run ends",
+               description = "a detailed description on the final answer" } },
+    returns = "The observation will be empty.",
     run = function(_, _) return true, "end" end },
-  { name = "Understand File", model = true,
-    description = "Use this to read the whole file and understand certain aspects. You should "
-      .. "provide detailed description on what to look for and what should be returned. To get "
-      .. "a better understanding of the file, you can use Inspect Script Lines action to inspect "
-      .. "specific part of the file.",
-    args = { { name = "file_name", type = "string", description = FILE },
+  { name = "Understand File", model = true, ref_error = "read",
+    description = "Use this to read the whole file and understand certain aspects. You should provide "
+      .. "detailed description on what to look for and what should be returned. To get a better "
+      .. "understanding of the file, you can use Inspect Script Lines action to inspect specific part "
+      .. "of the file.",
+    args = { { name = "file_name", type = "string", path = true, description = FILE },
              { name = "things_to_look_for", type = "string", text = true,
-               description = "a detailed description of what to look for and what to return" } },
-    returns = "a description of the relevant content and lines of the file",
+               description = "a detailed description on what to look for and what should returned" } },
+    returns = "The observation will be a description of relevant content and lines in the file. If the "
+      .. "file does not exist, the observation will be an error message.",
     run = function(h, a)
       local text, err, code = h.ws:read(a.file_name)
       if not text then return nil, err, code end
-      local blocks = observation.chunks(text, M.BLOCK)
-      if #blocks == 0 then return true, ("%s is empty."):format(a.file_name) end
+      local blocks = mlab.understand_blocks(text)
       local answers = {}
       for i, b in ipairs(blocks) do
-        local q = ("Given this (partial) file from line %d to line %d:\n\n```\n%s\n```\n\n"
-          .. "Here is a detailed description of what to look for and what should be returned: %s\n\n"
-          .. "Return a concise description, pointing at the relevant lines. Describe only what "
-          .. "is objectively confirmed by the file; if something cannot be found in this "
-          .. "segment, say so."):format(b.first, b.last, b.text, a.things_to_look_for)
-        local ans, aerr, kind = ask(h, q)
+        local ans, aerr, kind = ask(h, mlab.understand_prompt(b, a.things_to_look_for), M.FAST)
         if not ans then return nil, aerr, kind end
-        answers[i] = #blocks > 1 and ("Segment %d (lines %d-%d):\n%s"):format(i, b.first, b.last, ans) or ans
+        answers[i] = ans
       end
       if #answers == 1 then return true, answers[1] end
-      local q = ("Given the relevant observations for each segment of a file, summarise them into "
-        .. "one cohesive description of the entire file on what to look for and what should be "
-        .. "returned: %s\n\n%s"):format(a.things_to_look_for, table.concat(answers, "\n\n"))
-      local merged, merr, kind = ask(h, q)
+      local merged, merr, kind = ask(h, mlab.understand_merge_prompt(a.things_to_look_for, answers), M.FAST)
       if not merged then return nil, merr, kind end
       return true, merged
     end },
@@ -369,24 +473,35 @@ local CATALOGUE = {
     changes = function() return { M.LOG } end,
     description = "Append to the summary of previous step to research log",
     args = { { name = "content", type = "string", text = true,
-               description = "a string within 500 characters" } },
-    returns = "a success message, or an error message",
+               description = "a string within 500 character limit" } },
+    returns = "The observation will be a success message if the content is appended to the research log. "
+      .. "Otherwise, the observation will be an error message.",
     run = function(h, a)
-      local text = a.content
-      if text:sub(-1) ~= "\n" then text = text .. "\n" end
-      local ok, err, code = h.ws:append(M.LOG, text)
+      local ok, err, code = h.ws:append(M.LOG, a.content .. "\n")
       if not ok then return nil, err, code end
       return true, "Successfully appended to research log"
     end },
-  { name = "Inspect Script Lines",
-    description = "Use this to inspect specific part of a python script precisely, or the full "
-      .. "content of a short script. The number of lines to display is limited to "
-      .. M.MAX_INSPECT .. " lines. This is especially helpful when debugging.",
-    args = { { name = "script_name", type = "string", description = SCRIPT },
-             { name = "start_line_number", type = "integer", description = "the first line, from 1" },
-             { name = "end_line_number", type = "integer", description = "the last line" } },
-    returns = "the lines asked for, and the line where the file ends",
+  { name = "Inspect Script Lines", ref_error = "inspect",
+    description = "Use this to inspect specific part of a python script precisely, or the full content "
+      .. "of a short script. The number of lines to display is limited to 100 lines. This is especially "
+      .. "helpful when debugging.",
+    args = { { name = "script_name", type = "string", path = true, description = SCRIPT },
+             { name = "start_line_number", type = "integer", description = LINE },
+             { name = "end_line_number", type = "integer", description = LINE } },
+    returns = "The observation will be the content of the script between start_line_number and "
+      .. "end_line_number . If the script does not exist, the observation will be an error message.",
     run = function(h, a)
+      if h.ref then
+        local s, e = mlab.int(a.start_line_number), mlab.int(a.end_line_number)
+        if not s or not e or e - s > M.MAX_INSPECT then
+          local _, msg = mlab.inspect("", a.start_line_number, a.end_line_number)
+          return env_error(msg, "invalid", "EnvError: " .. msg)
+        end
+        local text, err, code = ref_read(h, a.script_name, "inspect", a)
+        if not text then return nil, err, code end
+        local obs = mlab.inspect(text, s, e)
+        return (obs:match("^.-\n\n(.*)$")), obs
+      end
       local text, err, code = h.ws:read(a.script_name)
       if not text then return nil, err, code end
       local lines = split_lines(text)
@@ -400,41 +515,85 @@ local CATALOGUE = {
       return part, ("Here are the lines (the file ends at line %d):\n\n%s"):format(n, part)
     end,
     revive = function(_, rec) return (rec.observation:match("^.-\n\n(.*)$")) end },
-  { name = "Edit Script (AI)", model = true,
-    changes = function(a) return { a.save_name } end,
-    description = "Use this to do a relatively large but cohesive edit over a python script. "
-      .. "Instead of editing the script directly, you should describe the edit instruction so "
-      .. "that another AI can help you do this.",
-    args = { { name = "script_name", type = "string",
-               description = SCRIPT .. "; an empty script is created if it does not exist" },
+  { name = "Edit Script (AI)", model = true, ref_error = "read",
+    changes = function(a) return { a.save_name, a.script_name } end,
+    description = "Use this to do a relatively large but cohesive edit over a python script. Instead of "
+      .. "editing the script directly, you should describe the edit instruction so that another AI can "
+      .. "help you do this.",
+    args = { { name = "script_name", type = "string", path = true,
+               description = SCRIPT .. ". An empty sctipt will be created if it does not exist." },
              { name = "edit_instruction", type = "string", text = true,
-               description = "a detailed step by step description of how to edit it" },
-             { name = "save_name", type = "string", description = "where to save the edited script" } },
-    returns = "the diff of the edit; check that it is correct and desirable",
+               description = "a detailed step by step description on how to edit it." },
+             { name = "save_name", type = "string", path = true, description = FILE } },
+    returns = EDIT_RETURNS,
     run = function(h, a)
-      -- A script that does not exist yet starts empty (the reference's rule).
-      local old = h.ws:read(a.script_name) or ""
-      local new, err, kind = ai_edit(h, old, a.edit_instruction, "script")
-      if not new then return nil, err, kind end
+      -- A script that does not exist yet is created empty (the reference's rule).
+      local old = h.ws:read(a.script_name)
+      if not old then
+        local ok, werr, code = h.ws:write(a.script_name, "")
+        if not ok then return nil, werr, code end
+        old = ""
+      end
+      -- mlab's harness lets a long script's edit be as long as the script;
+      -- the reference's cap was 4000 tokens.
+      local how = M.EDIT
+      if not h.ref then
+        how = { temperature = M.EDIT.temperature, stop = M.EDIT.stop,
+                max_tokens = math.max(M.EDIT.max_tokens, math.min(16000, 2 * tokens.estimate(old) + 1024)) }
+      end
+      local text, err, kind = ask(h, mlab.edit_prompt(old, a.edit_instruction), how)
+      if not text then return nil, err, kind end
+      local new = h.ref and mlab.edit_code(text) or (not h.ref and code_of(text))
+      if not new then
+        return env_error("the model's reply has no ```python block: nothing was written", "model",
+          h.ref and ("EnvError: Error executing Edit Script (AI).") or nil)
+      end
       local ok, werr, code = room(h, #new)
       if ok then ok, werr, code = h.ws:write(a.save_name, new) end -- the old text stays for undo
       if not ok then return nil, werr, code end
+      if h.ref then return true, mlab.edit_observation(a.save_name, old, new) end
       return true, saved(a.script_name, a.save_name, old, new)
     end },
-  { name = "Edit Script Segment (AI)", model = true,
-    changes = function(a) return { a.save_name } end,
-    description = "Use this to do a relatively large but cohesive edit over a segment of a long "
-      .. "python script (a range of its lines), described by an instruction another AI follows.",
-    args = { { name = "script_name", type = "string", description = SCRIPT },
-             { name = "start_line_number", type = "integer", description = "the first line of the segment" },
-             { name = "end_line_number", type = "integer", description = "the last line of the segment" },
+  { name = "Edit Script Segment (AI)", model = true, ref_error = "read",
+    changes = function(a) return { a.save_name, a.script_name } end,
+    description = "Use this to do a relatively large but cohesive edit over a python script over a "
+      .. "segment. Instead of editing the script directly, you should describe the edit instruction so "
+      .. "that another AI can help you do this.",
+    args = { { name = "script_name", type = "string", path = true,
+               description = SCRIPT .. ". An empty sctipt will be created if it does not exist." },
+             { name = "start_line_number", type = "integer", description = LINE },
+             { name = "end_line_number", type = "integer", description = LINE },
              { name = "edit_instruction", type = "string", text = true,
-               description = "a detailed step by step description of how to edit it" },
-             { name = "save_name", type = "string", description = "where to save the edited script" } },
-    returns = "the diff of the edit; check that it is correct and desirable",
+               description = "a detailed step by step description on how to edit it." },
+             { name = "save_name", type = "string", path = true, description = FILE } },
+    returns = EDIT_RETURNS,
     run = function(h, a)
-      local old, err, code = h.ws:read(a.script_name)
-      if not old then return nil, err, code end
+      local old = h.ws:read(a.script_name)
+      if not old then
+        local ok, werr, code = h.ws:write(a.script_name, "")
+        if not ok then return nil, werr, code end
+        old = ""
+      end
+      if h.ref then
+        -- The reference's: the segment by Python's slices, the new file
+        -- joined with "\n", the diff of the segment against the new file.
+        local s, e = mlab.int(a.start_line_number), mlab.int(a.end_line_number)
+        local lines = pyjson.split(old, "\n")
+        local segment = table.concat(mlab.slice(lines, math.max(s - 1, 0), e), "\n")
+        local text, err, kind = ask(h, mlab.edit_segment_prompt(segment, a.edit_instruction), M.EDIT)
+        if not text then return nil, err, kind end
+        local code = mlab.edit_code(text)
+        if not code then
+          return env_error("the model's reply has no ```python block: nothing was written", "model",
+            "EnvError: Error executing Edit Script Segment (AI).")
+        end
+        local new = table.concat(mlab.slice(lines, 0, s - 1), "\n") .. "\n" .. code .. "\n"
+          .. table.concat(mlab.slice(lines, e), "\n")
+        local ok, werr, wcode = room(h, #new)
+        if ok then ok, werr, wcode = h.ws:write(a.save_name, new) end
+        if not ok then return nil, werr, wcode end
+        return true, mlab.edit_observation(a.save_name, segment, new)
+      end
       local lines = split_lines(old)
       local first, last = a.start_line_number, math.min(a.end_line_number, #lines)
       if first < 1 or first > last then
@@ -442,9 +601,13 @@ local CATALOGUE = {
           a.start_line_number, a.end_line_number, a.script_name, #lines), "invalid"
       end
       local segment = table.concat(lines, "\n", first, last) .. "\n"
-      local new_seg, merr, kind = ai_edit(h, segment, a.edit_instruction,
-        ("script segment (lines %d to %d of %s)"):format(first, last, a.script_name))
-      if not new_seg then return nil, merr, kind end
+      local text, merr, kind = ask(h, mlab.edit_segment_prompt((segment:gsub("\n$", "")), a.edit_instruction),
+        M.EDIT)
+      if not text then return nil, merr, kind end
+      local new_seg = code_of(text)
+      if not new_seg then
+        return nil, "the model's reply has no ```python block: nothing was written", "model"
+      end
       local head = first > 1 and (table.concat(lines, "\n", 1, first - 1) .. "\n") or ""
       local tail = last < #lines and (table.concat(lines, "\n", last + 1, #lines) .. "\n") or ""
       local new = head .. new_seg .. tail
@@ -453,44 +616,56 @@ local CATALOGUE = {
       if not ok then return nil, werr, wcode end
       return true, saved(a.script_name, a.save_name, old, new)
     end },
-  { name = "Reflection", model = true,
-    description = "Use this to look over all the past steps and reflect. You should provide "
-      .. "detailed description on what to reflect on and what should be returned.",
+  { name = "Reflection", model = true, ref_error = "read",
+    description = "Use this to look over all the past steps and reflect. You should provide detailed "
+      .. "description on what to reflect on and what should be returned.",
     args = { { name = "things_to_reflect_on", type = "string", text = true,
-               description = "a detailed description of what to reflect on and what to return" } },
-    returns = "the reflection",
+               description = "a detailed description on what to reflect on and what should be returned" } },
+    returns = "The observation will be a the reflection.",
     run = function(h, a)
-      local log = h.ws:read(M.LOG) or ""
-      local q = ("We are trying to solve this research problem:\n%s\n\nYour current research log:\n"
-        .. "```\n%s\n```\n\nReflect on this: %s\n\nGive an answer in natural language paragraphs "
-        .. "as truthfully as possible."):format(h.problem, log, a.things_to_reflect_on)
-      local ans, err, kind = ask(h, q)
+      local log = h.ws:read(M.LOG)
+      if not log and h.ref then return ref_read(h, M.LOG, "read", { file_name = M.LOG }) end
+      local ans, err, kind = ask(h, mlab.reflection_prompt(h.problem, log or "", a.things_to_reflect_on), M.FAST)
       if not ans then return nil, err, kind end
-      return true, "Reflection: " .. ans
+      return true, "Reflection: " .. ans .. "\n"
     end },
-  { name = "Retrieval from Research Log", model = true,
-    description = "Use this to retrieve relevant information from the research log. You should "
-      .. "provide detailed description on what to look for and what should be returned.",
+  { name = "Retrieval from Research Log", model = true, ref_error = "read",
+    description = "Use this to retrieve relevant information from the research log. You should provide "
+      .. "detailed description on what to look for and what should be returned.",
     args = { { name = "current_plan", type = "string", text = true,
                description = "a detailed description of the current research plan and status" } },
-    returns = "the relevant content of the research log",
+    returns = "The observation will be a description of relevant content and lines in the research log.",
     run = function(h, a)
-      local log = h.ws:read(M.LOG) or ""
-      if not log:find("%S") then return true, "The research log is empty." end
-      -- A long log is narrowed to the entries that share words with the plan.
-      if #log > 4 * M.BLOCK then log = research_log.relevant(log, a.current_plan, 4 * M.BLOCK) end
-      local ans, err, kind = ask(h, research_log.retrieval_prompt(h.problem, a.current_plan, log))
+      local log = h.ws:read(M.LOG)
+      if not log and h.ref then return ref_read(h, M.LOG, "read", { file_name = M.LOG }) end
+      log = log or ""
+      -- mlab's harness narrows a long log to the entries that share words
+      -- with the plan; the reference sent it whole.
+      if not h.ref and #log > 4 * M.BLOCK then log = research_log.relevant(log, a.current_plan, 4 * M.BLOCK) end
+      local ans, err, kind = ask(h, mlab.retrieval_prompt(h.problem, a.current_plan, log), M.FAST)
       if not ans then return nil, err, kind end
       return true, ans
     end },
 }
 
 M.CATALOGUE = CATALOGUE
+M.STREAMS, M.streams = STREAMS, streams
 
 ---------------------------------------------------------------------------
 -- Validation: input -> arguments of the right types, or what is wrong.
 
 -- A value as the argument type wants it, or nil, why not.
+-- The reference's typing (the preset): its functions took what json.loads
+-- gave; free text went into f-strings (str(): a list as ['a', 'b']), line
+-- numbers through int() (the action checks them), and a file name that
+-- was not a string made the call fail (TypeError).
+local function ref_coerce(a, v)
+  if a.type == "integer" then return v end
+  if type(v) == "string" then return v end
+  if a.text then return pyjson.str(v) end
+  return nil, ("%s must be a string, not %s"):format(a.name, pyjson.type_name(v))
+end
+
 local function coerce(a, v)
   if a.type == "integer" then
     local n = math.tointeger(v) or (type(v) == "string" and math.tointeger(tonumber(v)))
@@ -526,12 +701,13 @@ local function coerce(a, v)
     type(v) == "table" and (#v > 0 and "list" or "JSON object") or type(v))
 end
 
-local function validate(e, input)
+local function validate(e, input, ref)
   if type(input) == "string" then
     local keys = {}
-    for i, a in ipairs(e.args) do keys[i] = a.name end
-    local t, err = action_input.parse(input, keys)
-    if not t then return nil, err end
+    for _, a in ipairs(e.args) do if not a.hidden then keys[#keys + 1] = a.name end end
+    local t, err
+    if ref then t, err = mlab.parse_action_input(input, keys) else t, err = action_input.parse(input, keys) end
+    if not t then return nil, err, "text" end
     input = t
   elseif input == nil then
     input = {}
@@ -544,11 +720,23 @@ local function validate(e, input)
     if v == nil then
       if not a.optional then missing[#missing + 1] = a.name end
     else
-      local c, err = coerce(a, v)
-      if c == nil then wrong[#wrong + 1] = err else args[a.name] = c end
+      if v == pyjson.null then v = nil end
+      local c, err
+      if v ~= nil then c, err = (ref and ref_coerce or coerce)(a, v) end
+      if v == nil then
+        if not a.optional then missing[#missing + 1] = a.name end
+      elseif c == nil then wrong[#wrong + 1] = err else args[a.name] = c end
     end
   end
-  if #missing > 0 or #wrong > 0 then
+  local extra = false
+  if ref then -- the reference's functions took no other keyword
+    for k in pairs(input) do
+      local known = false
+      for _, a in ipairs(e.args) do if a.name == k and not a.hidden then known = true end end
+      if not known then extra = true end
+    end
+  end
+  if #missing > 0 or #wrong > 0 or extra then
     local parts = {}
     if #missing > 0 then parts[#parts + 1] = "missing " .. table.concat(missing, ", ") end
     for _, w in ipairs(wrong) do parts[#parts + 1] = w end
@@ -562,11 +750,11 @@ local function validate(e, input)
     if #unknown > 0 then parts[#parts + 1] = "unknown " .. table.concat(unknown, ", ") end
     return nil, table.concat(parts, "; ")
   end
-  if e.name == "Inspect Script Lines" and args.end_line_number then
-    local n = args.end_line_number - args.start_line_number + 1
+  if e.name == "Inspect Script Lines" and args.end_line_number and not ref then
+    local n = args.end_line_number - args.start_line_number
     if n > M.MAX_INSPECT then
       return nil, ("at most %d lines a call; lines %d-%d are %d lines"):format(
-        M.MAX_INSPECT, args.start_line_number, args.end_line_number, n)
+        M.MAX_INSPECT + 1, args.start_line_number, args.end_line_number, n + 1)
     end
   end
   return args
@@ -579,8 +767,14 @@ local H = {}
 H.__index = H
 
 -- run: run.lua's run (ws, task, paths, ...); steps: step.lua's; llm: ctx.llm
+-- run.harness (the run's --preset; {} for mlab's own harness):
+--   style = "mlagentbench"   observations and failures as the reference's
+--   script_timeout, mem_mb, out_cap   limits of Execute Script (default:
+--                            the task's timeout and memory, run.out_cap)
 function M.new(run, steps, llm)
-  local h = setmetatable({ run = run, steps = steps, llm = llm, ws = run.ws,
+  local harness = run.harness or {}
+  local h = setmetatable({ run = run, steps = steps, llm = llm, ws = run.ws, harness = harness,
+    ref = harness.style == "mlagentbench",
     problem = run.task.problem_text or "", entries = {}, order = {}, enabled = {} }, H)
   for _, e in ipairs(CATALOGUE) do
     h.entries[e.name] = e
@@ -611,20 +805,47 @@ function H:list()
   return out
 end
 
+local LLM_KINDS = { model = true, auth = true, rate_limit = true, server = true, timeout = true,
+                    bad_reply = true, bad_request = true, none = true }
+
+-- Under the preset a failed action reads as the reference's did: the
+-- entry's EnvError text (mlagentbench.lua), "LLMError: ..." for a model
+-- call; the trace keeps mlab's message and code as the step's error.
+local function ref_failure(e, args, msg, code)
+  if code == "budget" or type(code) == "table" then return nil, msg, code end
+  if e.model and LLM_KINDS[code] then return ref_model_error(msg, code) end
+  if code == "denied" then
+    local path
+    for _, a in ipairs(e.args) do
+      local v = args[a.name]
+      if a.path and type(v) == "string" and (path == nil or tostring(msg):find(v, 1, true)) then path = v end
+    end
+    return env_error(msg, code, mlab.error("outside", { path = path or "" }))
+  end
+  if e.ref_error then return env_error(msg, code, mlab.error(e.ref_error, args)) end
+  return env_error(msg, code, ("EnvError: Error executing %s."):format(e.name))
+end
+
 -- Runs action `name` with validated args as one step; inside another step
 -- (an agent-defined action composing others) it runs as part of that step.
 function H:call(name, args)
   local e = assert(self.entries[name], name)
   local function fn()
     if e.agent_run then return self:run_defined(e, args) end
-    return e.run(self, args)
+    local v, obs, extra = e.run(self, args)
+    if v == nil and self.ref then return ref_failure(e, args, obs, extra) end
+    return v, obs, extra
   end
   if self.inside then
     if name == "Final Answer" then
       return { error = "Final Answer cannot be given inside another action", code = "denied" }
     end
     local v, obs, extra = fn()
-    if v == nil then return { error = tostring(obs), code = extra, observation = "error: " .. tostring(obs) } end
+    if v == nil then
+      local shown
+      if type(extra) == "table" then extra, shown = extra.code, extra.observation end
+      return { error = tostring(obs), code = extra, observation = shown or ("error: " .. tostring(obs)) }
+    end
     return { value = v, observation = obs }
   end
   local revive = e.revive and function(rec) return e.revive(self, rec) end
@@ -632,7 +853,16 @@ function H:call(name, args)
   if e.agent_run then
     revive = function(rec) skip_calls(self, rec); return rec.observation end
   end
-  local r = self.steps:take(name, args, fn, revive, e.agent_run ~= nil)
+  -- What the step may change: the entry's paths ({} when it changes
+  -- nothing), or nil (a script ran, an agent's action: walk it all).
+  local paths = {}
+  if e.agent_run or e.changes == "any" then
+    paths = nil
+  elseif e.changes then
+    paths = e.changes(args)
+  end
+  local r = self.steps:take(name, args, fn, { revive = revive, agent_code = e.agent_run ~= nil,
+    paths = paths })
   if name == "Final Answer" and r.value then
     self.run.final_answer = args.final_answer
     self.steps:finish_answer()
@@ -641,8 +871,11 @@ function H:call(name, args)
 end
 
 -- Bad input as a step of its own: the agent is told, the trace shows it.
-function H:refuse(name, input, msg)
-  return self.steps:take(name, input, function() return nil, msg, "invalid" end)
+-- shown: what the agent reads instead of "error: " .. msg (the preset).
+function H:refuse(name, input, msg, shown)
+  return self.steps:take(name, input, function()
+    return nil, msg, shown and { code = "invalid", observation = shown } or "invalid"
+  end, { paths = {} })
 end
 
 -- An agent-defined action: its run(ctx, args) is agent code; the calls it
@@ -668,18 +901,28 @@ end
 
 -- ctx.actions:run(name, input): the tolerant door for model output.
 function H:run_text(name, input)
-  local known, why = reply.match_action(type(name) == "string" and name or "", self:list())
+  local known, why
+  if self.ref then
+    -- The reference's environment knew names exactly.
+    known = type(name) == "string" and self.enabled[name] and name or nil
+    why = tostring(name)
+  else
+    known, why = reply.match_action(type(name) == "string" and name or "", self:list())
+  end
   if not known then
     local msg = ("Invalid action: %s"):format(why)
-    local r = self:refuse("Invalid Action", { action = tostring(name), input = raw(input) }, msg)
+    local r = self:refuse("Invalid Action", { action = tostring(name), input = raw(input) }, msg,
+      self.ref and mlab.invalid_action(tostring(name), mlab.ACTIONS) or nil)
     return r.observation or ("error: " .. msg), { ok = false, error = msg, code = "invalid" }
   end
   local e = self.entries[known]
-  local args, err = validate(e, input)
+  local args, err, how = validate(e, input, self.ref)
   if not args then
     local msg = ("The Action Input for %s is not valid: %s.\nIt takes:\n%s"):format(
       known, err, prompt.usage(public(e)))
-    local r = self:refuse(known, { input = raw(input) }, msg)
+    local shown
+    if self.ref then shown = (how == "text" and "" or "EnvError: ") .. mlab.bad_input(public(e)) end
+    local r = self:refuse(known, { input = raw(input) }, msg, shown)
     return r.observation or ("error: " .. msg), { ok = false, action = known, error = msg, code = "invalid" }
   end
   local r = self:call(known, args)

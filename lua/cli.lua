@@ -23,8 +23,13 @@ commands:
   diff RUN A B [-- PATH]    the workspace change from step A to step B
   checkout RUN STEP DIR     write the workspace as it was after STEP into DIR
   resume RUN                continue a killed or out-of-budget run
-  eval RUN [--step N]       score the workspace (at step N) with the hidden data
+  eval RUN [--step N]       score the workspace (at step N, or --all-steps) with the hidden data
+  report [RUNS...]          success, improvement, tokens, time per task and agent (--html)
   replay RUN                re-run RUN from its recorded model calls and compare
+  branch RUN N              a new run from step N of RUN (another agent or model)
+  script FILE [ARGS]        run an analysis script over runs (examples/analysis/)
+  import mlagentbench PATH  turn the reference system's logs into run directories
+  export atif RUN           write RUN as an ATIF trajectory (Harbor, Docent, ...)
   tasks [--measure NAME]    list the tasks (or re-measure one's baseline)
   sweep --out DIR ...       many runs (tasks x agents x models x seeds), resumable
   test-lua FILE             run a Lua test file in the agent sandbox

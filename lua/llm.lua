@@ -2,6 +2,7 @@
 
   local llm = require("llm")
   local client, err = llm.new("openai:gpt-4o-mini", host [, opts])
+  local fast = client:fast()    -- the fast-model role (opts.fast; else the same model)
   local reply, msg, kind = client:chat{ messages = {...}, system = "...",
                                         max_tokens = 512, temperature = 0,
                                         stop = {"\nObservation:"},
@@ -138,9 +139,11 @@ end
 -- request is copied (raw reads, bounded) before host.guard is entered:
 -- inside it the deadline hook is held off so the call is recorded whole,
 -- and only the copy, never the agent's own tables, goes in.
-local function object(host, backend, cfg, provider, model)
+local function object(host, backend, cfg, provider, model, fast)
   local guard = host.guard
+  local self_obj
   local methods = {
+    fast = function() return fast or self_obj end,
     chat = function(_, req)
       local r, err, why = request.copy(req, cfg.max_tokens)
       if not r then
@@ -156,13 +159,14 @@ local function object(host, backend, cfg, provider, model)
     provider = provider,
     model = model,
   }
-  return setmetatable({}, {
+  self_obj = setmetatable({}, {
     __index = methods,
     __newindex = function()
       error("the llm client is read-only", 2)
     end,
     __metatable = false,
   })
+  return self_obj
 end
 
 local NONE = "no language model: this run uses --llm none"
@@ -179,10 +183,56 @@ local function none_backend(host, rec)
   }
 end
 
+-- The backend of one spec (live, replay or none) writing through rec.
+local function backend_of(spec, host, cfg, rec)
+  if spec.provider == "none" then
+    return none_backend(host, rec), "none"
+  elseif spec.provider == "replay" then
+    local records, path = cassette.load(spec.source, host)
+    if not records then
+      return nil, path
+    end
+    local b = cassette.replay(cassette.new(records, path, host), host, rec)
+    return b, records[1] and records[1].provider or "replay", records[1] and records[1].model
+  end
+  local p = providers[spec.provider]
+  local key = host.getenv(p.key_env)
+  if key == "" then
+    key = nil
+  end
+  local live, lerr = llm_http.new(spec, host, cfg, p, key, rec)
+  if not live then
+    return nil, lerr
+  end
+  return live, p.name, spec.model
+end
+
+-- The secrets of a live spec (its API key) and the note for a placeholder.
+local function secrets_of(spec, host)
+  local p = spec and providers[spec.provider]
+  if not p then return {}, nil end
+  local key = host.getenv(p.key_env)
+  return record.secrets(key ~= "" and key or nil, p.key_env)
+end
+
+-- opts.fast: the spec of the fast-model role (summaries, the reference's
+-- "fast model"); client:fast() is its client.  Both roles share one
+-- numbering of calls in llm.jsonl (the fast role's lines say
+-- role = "fast"), and a replay or resume answers both from one recording
+-- in call order; without opts.fast, client:fast() asks the same model.
 function M.new(spec_text, host, opts)
   local spec, err = M.parse_spec(spec_text)
   if not spec then
     return nil, err
+  end
+  local fast_spec
+  if opts and opts.fast and opts.fast ~= "" then
+    fast_spec, err = M.parse_spec(opts.fast)
+    if not fast_spec then return nil, (err:gsub("%-%-llm spec", "--llm-fast spec")) end
+    if fast_spec.provider == "replay" then
+      return nil, "--llm-fast cannot be a replay: --llm replay:RUN answers both roles"
+    end
+    if spec.provider == "replay" or fast_spec.provider == "none" then fast_spec = nil end
   end
   local cfg = config(host, opts)
   -- A resumed run answers its first calls from its own records; new calls
@@ -192,39 +242,34 @@ function M.new(spec_text, host, opts)
     tape = cassette.new(host.prefix, "the recording of this run", host)
     first = tape.last_call()
   end
-  local backend, provider, model
-  if spec.provider == "none" then
-    backend, provider = none_backend(host, record.new(host, {}, first)), "none"
+  local secrets, note = secrets_of(spec, host)
+  local fsecrets, fnote = secrets_of(fast_spec, host)
+  for _, k in ipairs(fsecrets) do secrets[#secrets + 1] = k end
+  local rec = record.new(host, secrets, first)
+  local frec = { next = rec.next, message = rec.message,
+                 write = function(line) line.role = "fast"; rec.write(line) end }
+  local backend, provider, model = backend_of(spec, host, cfg, rec)
+  if not backend then
+    return nil, provider
+  end
+  for _, n in ipairs({ note, fnote }) do
+    if n and host.warn then host.warn(n) end
+  end
+  local fbackend, fprovider, fmodel
+  if fast_spec then
+    fbackend, fprovider, fmodel = backend_of(fast_spec, host, cfg, frec)
+    if not fbackend then return nil, fprovider end
   elseif spec.provider == "replay" then
-    local records, path = cassette.load(spec.source, host)
-    if not records then
-      return nil, path
-    end
-    backend = cassette.replay(cassette.new(records, path, host), host,
-      record.new(host, {}, first))
-    provider = records[1] and records[1].provider or "replay"
-    model = records[1] and records[1].model
+    fbackend, fprovider, fmodel = backend, provider, model
   else
-    local p = providers[spec.provider]
-    local key = host.getenv(p.key_env)
-    if key == "" then
-      key = nil
-    end
-    local secrets, note = record.secrets(key, p.key_env)
-    local live, lerr = llm_http.new(spec, host, cfg, p, key,
-      record.new(host, secrets, first))
-    if not live then
-      return nil, lerr
-    end
-    if note and host.warn then
-      host.warn(note)
-    end
-    backend, provider, model = live, p.name, spec.model
+    fbackend, fprovider, fmodel = backend_of(spec, host, cfg, frec)
   end
   if tape then
     backend = cassette.resume(tape, backend)
+    fbackend = cassette.resume(tape, fbackend)
   end
-  return object(host, backend, cfg, provider, model)
+  local fast = object(host, fbackend, cfg, fprovider, fmodel)
+  return object(host, backend, cfg, provider, model, fast)
 end
 
 return M

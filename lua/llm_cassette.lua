@@ -111,8 +111,11 @@ function M.reply(rec)
     return { text = rec.reply, usage = usage_of(rec.usage),
              tool_calls = type(rec.tool_calls) == "table" and rec.tool_calls or nil }
   end
+  -- A recording is read from disk: what reaches the agent is a string
+  -- message and a known kind, whatever the file holds.
   local e = type(rec.error) == "table" and rec.error or {}
-  return nil, e.message or "recorded call failed", e.kind or "server"
+  local kind = type(e.kind) == "string" and e.kind:match("^[%w_]+$") and e.kind or "server"
+  return nil, type(e.message) == "string" and e.message or "recorded call failed", kind
 end
 
 local function prepare(r)

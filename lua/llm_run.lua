@@ -1,10 +1,11 @@
 -- llm_run.lua - ctx.llm for a run: llm.lua wired to the host.
 --
---   local client, err = llm_run.new(run, spec, runs_dir)
+--   local client, err = llm_run.new(run, spec, runs_dir [, fast_spec])
+--   (fast_spec: --llm-fast, the fast-model role behind client:fast())
 --
 -- Builds the `host` table llm.new() asks for from mlab.host (budgets,
 -- durable appends, environment) and mlab.http (HTTP, sleep, clock), writes
--- every call to RUN/llm.jsonl (fsync'd before the agent sees the reply),
+-- every call to RUN/llm.jsonl (through rundir; flushed with the step),
 -- and keeps the run's model totals in run.manifest.llm_usage.
 --
 -- What it reads from and writes to the run table (run.lua's):
@@ -52,7 +53,7 @@ local function tally(run, line)
 end
 
 -- run: run.lua's run table; spec: the --llm text; runs_dir: for replay:RUN
-function M.new(run, spec, runs_dir)
+function M.new(run, spec, runs_dir, fast_spec)
   run.manifest.llm_usage = { calls = 0, prompt_tokens = 0, completion_tokens = 0,
     retries = 0, errors = 0, estimated_calls = 0 }
   local h = {
@@ -72,7 +73,7 @@ function M.new(run, spec, runs_dir)
     end,
   }
   for _, line in ipairs(run.llm_prefix or {}) do tally(run, line) end
-  local client, err = llm.new(spec, h)
+  local client, err = llm.new(spec, h, fast_spec and { fast = fast_spec } or nil)
   if not client then return nil, err end
   assert(run.rd:keep_calls(run.llm_prefix or {})) -- the file exists even if no call is made
   return client

@@ -5,8 +5,10 @@ budgets, finish (evaluate, manifest); resume a run that did not end.
   local m = M.complete(run, opts)    -- the agent, then finish; never raises
   local run, ropts = M.resume{ dir = ..., ... }
 
-opts: task, agent, llm, max_steps, max_time, max_tokens, max_mem_mb,
-      seed, unconfined, runs_dir, id, root, version, verbose, on_step(rec)
+opts: task, agent, llm, llm_fast, max_steps, max_time, max_tokens, max_mem_mb,
+      seed, unconfined, runs_dir, id, root, version, verbose, on_step(rec),
+      preset, harness (actions.lua: how the catalogue behaves, e.g. the
+      reference's observations under --preset mlagentbench)
 
 The run directory's files are rundir.lua's; a step is step.lua's; the
 agent sees ctx (task, env, actions, llm, budget) and nothing of this table.
@@ -70,7 +72,8 @@ function M.check(opts)
     return nil, "scripts cannot be confined here (" .. tostring(conf.reason) .. "); pass "
       .. "--unconfined to run them as mlab's user, unprotected (docs/security.md)"
   end
-  local client, lerr = llm.new(opts.llm or "none", llm_host(opts.runs_dir))
+  local client, lerr = llm.new(opts.llm or "none", llm_host(opts.runs_dir),
+    opts.llm_fast and { fast = opts.llm_fast } or nil)
   if not client then return nil, lerr end
   return task, agent_path
 end
@@ -78,7 +81,7 @@ end
 local function new_run(rd, task, data, opts)
   local run = {
     rd = rd, paths = rd.paths, id = rd.id, root = opts.root, task = task, data = data,
-    verbose = opts.verbose, on_step = opts.on_step,
+    verbose = opts.verbose, on_step = opts.on_step, harness = opts.harness or {},
     out_cap = 32 * 1024, unconfined = opts.unconfined == true,
     disk_mb = exec.confinement().disk_mb,
   }
@@ -118,6 +121,8 @@ function M.start(opts)
     id = rd.id, task = task.name, task_dir = task.dir, category = task.category,
     agent = opts.agent:match("([^/]+)%.lua$") or opts.agent, agent_path = agent_path,
     llm = llm.public_spec(opts.llm or "none"),
+    llm_fast = opts.llm_fast and llm.public_spec(opts.llm_fast) or nil,
+    preset = opts.preset, harness = opts.harness,
     metric = task.metric, threshold = task.threshold, seed = opts.seed or 0,
     task_seed = task.seed,
     budgets = { max_steps = opts.max_steps, max_time = opts.max_time,
@@ -202,7 +207,7 @@ function M.execute(run, opts)
   run.step = step_mod.new({ rd = run.rd, snap = run.snap, replay = run.replay,
     count = 0, on_step = run.on_step })
   run.replay = nil
-  local client, lerr = require("llm_run").new(run, opts.llm or "none", opts.runs_dir)
+  local client, lerr = require("llm_run").new(run, opts.llm or "none", opts.runs_dir, opts.llm_fast)
   if not client then return "agent_error", lerr end
   local acts = actions.new(run, run.step, client)
   -- The run's seed is the agent's: ctx.seed, and math.random seeded with
@@ -307,16 +312,19 @@ function M.resume(opts)
       .. "--unconfined to run them as mlab's user, unprotected (docs/security.md)"
   end
   local run = new_run(rd, task, data, { root = opts.root, verbose = opts.verbose,
-    on_step = opts.on_step, unconfined = unconfined })
+    on_step = opts.on_step, unconfined = unconfined, harness = m.harness })
   run.manifest, run.agent_path = m, m.agent_path
   m.confinement, m.unconfined = conf, run.unconfined
   clear_locks(rd.paths.git)
   open_history(run)
+  -- After a power loss the last step's trace line may be on disk while
+  -- objects it names are not (its flush had not finished): repair drops
+  -- torn objects and refs, and a step counts only if its commit is whole.
+  assert(run.snap:repair())
   local steps = rd:steps()
-  -- The last step counts only if its commit made it to history.
-  while #steps > 0 and not run.snap:resolve("step-" .. #steps) do steps[#steps] = nil end
+  while #steps > 0 and not run.snap:has(steps[#steps].commit) do steps[#steps] = nil end
   local n = #steps
-  local ok, rerr = run.snap:restore("step-" .. n)
+  local ok, rerr = run.snap:restore(n > 0 and steps[n].commit or "step-0")
   if not ok then return nil, "cannot restore step " .. n .. ": " .. rerr end
   run.start_files = m.start_files or {}
   -- Only whole step lines stay; the end line of the last attempt goes.
@@ -343,7 +351,8 @@ function M.resume(opts)
   m.message, m.score, m.evaluation, m.evaluation_error = nil, nil, nil, nil
   assert(rd:write_manifest(m))
   return run, {
-    llm = opts.llm or m.llm, max_steps = opts.max_steps or b.max_steps, max_time = max_time,
+    llm = opts.llm or m.llm, llm_fast = opts.llm_fast or m.llm_fast,
+    max_steps = opts.max_steps or b.max_steps, max_time = max_time,
     max_tokens = b.max_tokens, max_mem_mb = b.max_mem_mb, runs_dir = rd.dir:match("^(.*)/[^/]+$"),
   }
 end

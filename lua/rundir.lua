@@ -10,20 +10,32 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rundir.new_id(task, agent)            -- "20261129-211001-digits-tuner-3fa2"
 
   rd.dir, rd.id, rd.paths               -- manifest, trace, llm, workspace, git,
-                                        -- undo, log, scores
+                                        -- undo, log, scores, page (run.html)
   rd:manifest()                         -- m | nil, err
   rd:write_manifest(m)                  -- atomic (write, fsync, rename)
   rd:status([m])                        -- m.status, or "killed" when the host
                                         -- that wrote "running" is gone
   rd:steps()                            -- steps 1..N, end event | nil
-  rd:append_step(rec) / rd:append_end(ev)   -- one line each, durable
+  rd:append_step(rec) / rd:append_end(ev)   -- one line each; a step's line and
+                                        -- model calls are flushed by the step
   rd:keep_steps(steps)                  -- the trace becomes exactly these
   rd:tally([cursor])                    -- steps and tokens so far, read on
                                         -- from where the last tally stopped
   rd:calls() / rd:append_call(rec) / rd:keep_calls(calls)
   rundir.recording(source, runs_dir)   -- a replay's records, and their path
   rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
+  rd:write_page(html)                   -- the run's page (run.html)
   rundir.summary(m)                     -- one line: id, task, agent, status, score
+  rundir.branches(runs_dir, id)         -- runs whose run.json names id as parent
+  rundir.is_run(dir)                    -- dir holds a run (its run.json)
+
+  The history, read only (history.git through mlab.snap):
+  rd:history()                          -- the snap handle (opened once)
+  rd:changed(n)                         -- { {status="M", path="x"}, ... } of step n
+  rd:files_at(n)                        -- sorted paths after step n
+  rd:read_at(n, path, tmp)              -- a file's bytes after step n | nil, err
+  rd:diff(a, b [, path])                -- unified diff, step a to step b
+  rd:close()                            -- removes read_at's checkouts
 
 Every line is JSON with sorted keys (stdlib/json.lua: bytes that are not
 UTF-8 are written as \udc80-\udcff and read back exactly).  Readers take
@@ -38,7 +50,7 @@ local M = {}
 local FILES = {
   manifest = "run.json", trace = "trace.jsonl", llm = "llm.jsonl",
   workspace = "workspace", git = "history.git", undo = "undo",
-  log = "agent.log", scores = "scores.jsonl",
+  log = "agent.log", scores = "scores.jsonl", page = "run.html",
 }
 
 local Rundir = {}
@@ -78,17 +90,22 @@ end
 local function read_lines(path)
   local text = host.read(path)
   if not text then return {} end
-  local out = {}
-  for line in text:gmatch("([^\n]*)\n") do -- a line without its newline is torn
-    local v = json.decode(line)
+  local out, at = {}, 1
+  -- A plain find: a pattern like "([^\n]*)\n" backtracks over a torn
+  -- last line from every position, quadratic in its length.
+  while true do
+    local nl = text:find("\n", at, true)
+    if not nl then break end -- a line without its newline is torn
+    local v = json.decode(text:sub(at, nl - 1))
     if type(v) ~= "table" then break end
     out[#out + 1] = v
+    at = nl + 1
   end
   return out
 end
 
-local function append_line(path, v)
-  return host.append(path, json.encode(v) .. "\n")
+local function append_line(path, v, sync)
+  return host.append(path, json.encode(v) .. "\n", sync)
 end
 
 local function write_lines(path, list)
@@ -134,7 +151,9 @@ function Rundir:steps()
   return steps, ended
 end
 
-function Rundir:append_step(rec) return append_line(self.paths.trace, rec) end
+-- A step's line is not flushed here: the step ends with one flush of the
+-- run's filesystem (step.lua, snap:sync) covering its commit and this line.
+function Rundir:append_step(rec) return append_line(self.paths.trace, rec, false) end
 function Rundir:append_end(ev)
   ev.event = "end"
   return append_line(self.paths.trace, ev)
@@ -169,7 +188,7 @@ end
 -- requests byte for byte.
 function Rundir:calls() return read_lines(self.paths.llm) end
 function Rundir:append_call(rec)
-  return host.append(self.paths.llm, json.canonical(rec) .. "\n")
+  return host.append(self.paths.llm, json.canonical(rec) .. "\n", false)
 end
 function Rundir:keep_calls(calls)
   local lines = {}
@@ -205,6 +224,114 @@ end
 
 function Rundir:scores() return read_lines(self.paths.scores) end
 function Rundir:append_score(rec) return append_line(self.paths.scores, rec) end
+
+-- The history, read only.  Steps are tags step-N.
+function Rundir:history()
+  if not self._history then
+    local h, err = require("mlab.snap").open(self.paths.git)
+    if not h then return nil, err end
+    self._history = h
+  end
+  return self._history
+end
+
+function Rundir:changed(n)
+  local h, err = self:history()
+  if not h then return nil, err end
+  local text, cerr = h:changes("step-" .. math.tointeger(n))
+  if not text then return nil, cerr end
+  local out = {}
+  for line in text:gmatch("[^\n]+") do
+    local st, path = line:match("^(%S+)%s+(.*)$")
+    if st then out[#out + 1] = { status = st, path = path } end
+  end
+  return out
+end
+
+-- Paths in the workspace after step n, from what steps 0..n changed.
+function Rundir:files_at(n)
+  local present = {}
+  local h, err = self:history()
+  if not h then return nil, err end
+  local last -- tags of an imported run may name one commit: walk it once
+  for k = 0, math.tointeger(n) do
+    local id = h:resolve("step-" .. k)
+    if not id then return nil, ("run %s has no step %d"):format(self.id, k) end
+    if id ~= last then
+      for _, c in ipairs(self:changed(k) or {}) do
+        if c.status == "D" then
+          present[c.path] = nil
+        elseif c.status == "R" then -- "R old -> new"
+          local old, new = c.path:match("^(.-) %-> (.*)$")
+          if old then present[old] = nil; present[new] = true else present[c.path] = true end
+        else
+          present[c.path] = true
+        end
+      end
+    end
+    last = id
+  end
+  local out = {}
+  for p in pairs(present) do out[#out + 1] = p end
+  table.sort(out)
+  return out
+end
+
+function Rundir:diff(a, b, path)
+  local h, err = self:history()
+  if not h then return nil, err end
+  return h:diff(a and ("step-" .. math.tointeger(a)) or nil, "step-" .. math.tointeger(b), path)
+end
+
+-- A file's bytes after step n.  The step is checked out once under tmp (a
+-- folder the caller owns; rd:close() removes the checkouts).  Paths are
+-- relative and stay inside the workspace; a symbolic link (git mode
+-- 120000) is not followed.
+function Rundir:read_at(n, path, tmp)
+  n = math.tointeger(n)
+  if type(path) ~= "string" or path == "" or path:sub(1, 1) == "/"
+      or ("/" .. path .. "/"):find("/%.%.?/") then
+    return nil, "a workspace path is relative, without '.' or '..' parts: " .. tostring(path)
+  end
+  local files = self:files_at(n)
+  if not files then return nil, ("run %s has no step %d"):format(self.id, n) end
+  local found = false
+  for _, p in ipairs(files) do if p == path then found = true; break end end
+  if not found then return nil, ("no file %s after step %d"):format(path, n) end
+  local h = self:history()
+  -- the step that last wrote it: its diff header shows the mode
+  for k = n, 0, -1 do
+    local patch = h:diff(k > 0 and ("step-" .. (k - 1)) or nil, "step-" .. k, path)
+    if patch and patch ~= "" then
+      if patch:find("\nnew file mode 120000", 1, true) or patch:find("\nnew mode 120000", 1, true)
+          or patch:find("\nindex %x+%.%.%x+ 120000") then
+        return nil, path .. " is a symbolic link in the workspace: not followed"
+      end
+      break
+    end
+  end
+  self._checkouts = self._checkouts or {}
+  local dir = self._checkouts[n]
+  if not dir then
+    dir = ("%s/%s-step-%d-%s"):format(tmp, self.id, n, host.random_hex(4))
+    local ok, cerr = h:checkout("step-" .. n, dir)
+    if not ok then return nil, cerr end
+    self._checkouts[n] = dir
+  end
+  return host.read(dir .. "/" .. path)
+end
+
+function Rundir:close()
+  for _, dir in pairs(self._checkouts or {}) do host.remove_tree(dir) end
+  self._checkouts = nil
+  self._history = nil
+end
+
+-- The run's page (mlab show RUN --html): written whole, atomically.
+function Rundir:write_page(text) return host.write_atomic(self.paths.page, text) end
+
+-- A run directory: a folder with a manifest.
+function M.is_run(dir) return host.stat(dir .. "/" .. FILES.manifest) ~= nil end
 
 -- Every run directory (a folder with run.json) in runs_dir, oldest first.
 function M.list(runs_dir)
@@ -248,6 +375,24 @@ function M.find(runs_dir, name)
     return nil, "'" .. name .. "' matches " .. #hits .. " runs: " .. table.concat(hits, ", ")
   end
   return nil, "no run '" .. name .. "' in " .. runs_dir
+end
+
+-- The runs of runs_dir that were branched from run `id` (their run.json
+-- names it as parent), by fork step then id.
+function M.branches(runs_dir, id)
+  local out = {}
+  for _, rd in ipairs(M.list(runs_dir)) do
+    local m = rd:manifest()
+    if m and m.parent and m.parent.id == id then
+      rd.fork_step = m.parent.step
+      out[#out + 1] = rd
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.fork_step ~= b.fork_step then return (a.fork_step or 0) < (b.fork_step or 0) end
+    return a.id < b.id
+  end)
+  return out
 end
 
 local function score_text(v)

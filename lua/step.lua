@@ -3,9 +3,10 @@
   local steps = require("step").new{ rd = rundir, snap = history,
                                      replay = recorded_steps_or_nil,
                                      on_step = function(rec) end }
-  local r = steps:take(action, input, fn, revive, agent_code)  -- last two optional
+  local r = steps:take(action, input, fn, { revive =, agent_code =, paths = })
   -- fn() -> value, observation [, result]  |  nil, message, code
   -- r = { value, observation, error, code, step }
+  -- paths: what fn may change in the workspace (nil: anything, walk it)
   steps:halt(kind, message)        -- the run ends (agent code raises next)
   steps:stop(kind, message)        -- halt, and raise now
   steps:finish_answer()            -- after an accepted Final Answer
@@ -14,8 +15,11 @@
 A step is: check the input can be recorded, take the step from the budget,
 run the primitive (fn), then record it (host.step: held inside
 host.critical from the moment fn returns, so a deadline cannot cut it):
-the workspace committed to history.git as step-N, and the trace line
-appended, both durable before the step returns.  A resumed run
+the workspace committed to history.git as step-N (only `paths` looked at
+when the action names what it changed), the trace line appended, then ONE
+flush of the run's filesystem (snap:sync) makes both durable before the
+step returns.  A kill -9 loses nothing written; a power loss at most the
+step in flight, which resume drops (snap:repair, snap:has).  A resumed run
 answers its first steps from the recorded trace instead (revive(rec)
 rebuilds fn's value from the record), checking the agent asks for the same
 action and input.  When a step cannot be recorded, or a resumed agent
@@ -100,10 +104,11 @@ function Step:answer(n, action, input, revive)
   return r
 end
 
--- Commit and trace line; runs inside host.critical.
-local function record(self, rec, body)
+-- Commit, trace line, one flush; runs inside host.critical.
+local function record(self, rec, body, paths)
   local commit, cerr = self.snap:commit("step-" .. rec.step,
-    ("step %d: %s\n\n%s\n"):format(rec.step, rec.action, cap(body, M.BODY_CAP)))
+    ("step %d: %s\n\n%s\n"):format(rec.step, rec.action, cap(body, M.BODY_CAP)),
+    { paths = paths, sync = false })
   if not commit then
     self:stop("host", ("step %d (%s) could not be committed to history: %s"):format(
       rec.step, rec.action, tostring(cerr)))
@@ -111,6 +116,7 @@ local function record(self, rec, body)
   rec.commit = commit
   rec.tokens = host.tokens_since_mark()
   local ok, terr = self.rd:append_step(rec)
+  if ok then ok, terr = self.snap:sync(self.rd.dir) end
   if not ok then
     self:stop("host", ("step %d (%s) could not be written to the trace: %s"):format(
       rec.step, rec.action, tostring(terr)))
@@ -120,7 +126,7 @@ local function record(self, rec, body)
 end
 
 -- After fn: the step's record, inside host.critical (host.step).
-local function after(self, n, action, input, body, started, t0, okf, v, obs, extra)
+local function after(self, n, action, input, body, paths, started, t0, okf, v, obs, extra)
   local raised
   if not okf then -- a primitive that raised still leaves its step
     raised = v
@@ -129,8 +135,11 @@ local function after(self, n, action, input, body, started, t0, okf, v, obs, ext
   local rec = { step = n, action = action, input = input, started = started }
   local r = { step = n }
   if v == nil then
+    -- extra = { code, observation }: the failure as the agent is to read it
+    local shown
+    if type(extra) == "table" then extra, shown = extra.code, extra.observation end
     rec.error, rec.code = tostring(obs or "failed"), extra
-    rec.observation = "error: " .. rec.error
+    rec.observation = shown or ("error: " .. rec.error)
     r.error, r.code = rec.error, rec.code
   else
     rec.observation = obs
@@ -139,14 +148,17 @@ local function after(self, n, action, input, body, started, t0, okf, v, obs, ext
   end
   r.observation = rec.observation
   rec.duration_s = host.mono() - t0
-  record(self, rec, body)
+  record(self, rec, body, paths)
   if raised ~= nil then error(raised, 0) end
   return r
 end
 
--- agent_code: fn runs code of the agent's (an action it defined), which
--- must stay under the budget; other steps run whole inside host.critical.
-function Step:take(action, input, fn, revive, agent_code)
+-- opts.agent_code: fn runs code of the agent's (an action it defined),
+-- which must stay under the budget; other steps run whole inside
+-- host.critical.  opts.revive(rec): fn's value from a recorded step.
+-- opts.paths: the workspace paths fn may change ({} for none; nil: any).
+function Step:take(action, input, fn, opts)
+  opts = opts or {}
   if self.over then
     return { error = "the run is over: a final answer was given", code = "denied" }
   end
@@ -156,11 +168,11 @@ function Step:take(action, input, fn, revive, agent_code)
     return { error = "this input cannot be recorded: " .. tostring(body), code = "invalid" }
   end
   local n = host.take_step()
-  if self.replay then return self:answer(n, action, input, revive) end
+  if self.replay then return self:answer(n, action, input, opts.revive) end
   local started, t0 = host.now(), host.mono()
   return host.step(fn, function(okf, v, obs, extra)
-    return after(self, n, action, input, body, started, t0, okf, v, obs, extra)
-  end, agent_code)
+    return after(self, n, action, input, body, opts.paths, started, t0, okf, v, obs, extra)
+  end, opts.agent_code)
 end
 
 -- The run's status after the agent's call returned: call_status is what

@@ -56,6 +56,7 @@ local SCHEMA = {
   baseline = { "number", false },
   noise = { "number", false, 0 },
   data = { "table", false, { "data/*" } },
+  generated = { "table", false }, -- globs of files scripts write (show/diff summarise them)
   timeout = { "number", false, 180 },
   memory_mb = { "number", false, 4096 },
   seed = { "number", false, 0 },
@@ -128,7 +129,15 @@ function M.load(dir)
   end })
   local chunk, err = load(src, "@" .. path, "t", env)
   if not chunk then return nil, err end
-  local ok, perr = pcall(chunk)
+  -- A task file only declares: a loop in it must not hang mlab (or `mlab
+  -- tasks`), so it runs under an instruction limit.
+  local hook, mask, count = debug.gethook()
+  local ok, perr = pcall(function()
+    debug.sethook(function() error(path .. ": the task file runs too long (a loop?)", 0) end,
+      "", 10000000)
+    return chunk()
+  end)
+  debug.sethook(hook, mask, count)
   if not ok then return nil, tostring(perr) end
   if not found then return nil, path .. ": no task \"NAME\" { ... } declaration" end
   found.dir = dir

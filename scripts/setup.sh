@@ -8,7 +8,9 @@ pkgs=(build-essential cmake pkg-config git
       liblua5.4-dev lua-cjson-dev libgit2-dev libcurl4-openssl-dev check
       bubblewrap python3-numpy python3-scipy python3-pandas python3-sklearn
       libopenblas0-pthread procps
-      slurmctld slurmd slurm-client munge)
+      chromium                    # the HTML pages' tests (headless)
+      clang libclang-rt-14-dev    # the sanitizer build and the fuzz targets
+      slurmctld slurmd slurm-client munge)  # the Slurm test's one-node cluster
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

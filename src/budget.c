@@ -71,10 +71,21 @@ budget_take_step(struct budget *b)
   return 0;
 }
 
+/* a + b, saturated at LONG_MIN / LONG_MAX (signed overflow is UB, and a
+ * provider may report any usage). */
+static long
+sat_add(long a, long b)
+{
+  long r;
+  if (__builtin_add_overflow(a, b, &r))
+    return b > 0 ? LONG_MAX : LONG_MIN;
+  return r;
+}
+
 int
 budget_tokens_allow(const struct budget *b, long n)
 {
-  if (b->max_tokens > 0 && (n > b->max_tokens || b->tokens > b->max_tokens - n))
+  if (b->max_tokens > 0 && sat_add(b->tokens, n) > b->max_tokens)
     return mlab_fail(MLAB_EBUDGET,
                      "budget: tokens (%ld used, %ld asked, limit %ld)",
                      b->tokens, n, b->max_tokens);
@@ -88,13 +99,15 @@ budget_tokens_add(struct budget *b, long n)
    * wrap the counter and unlock the budget. */
   if (n <= 0)
     return;
-  b->tokens = n > LONG_MAX - b->tokens ? LONG_MAX : b->tokens + n;
+  b->tokens = sat_add(b->tokens, n);
 }
 
 long
 budget_tokens_since_mark(struct budget *b)
 {
-  long n = b->tokens - b->tokens_mark;
+  long n;
+  if (__builtin_sub_overflow(b->tokens, b->tokens_mark, &n))
+    n = b->tokens_mark < 0 ? LONG_MAX : LONG_MIN;
   b->tokens_mark = b->tokens;
   return n;
 }

@@ -45,8 +45,11 @@ strings_field(lua_State *L, int t, const char *key, const char **out, int max)
     int len = (int)luaL_len(L, -1);
     luaL_argcheck(L, len < max, 1, "too many strings");
     for (int i = 1; i <= len; i++) {
-      lua_rawgeti(L, -1, i);
-      out[n++] = luaL_checkstring(L, -1);
+      /* Strings only: a number converted here would live on the stack
+       * alone and be collected once popped. */
+      if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+        luaL_argerror(L, 1, lua_pushfstring(L, "%s must hold strings", key));
+      out[n++] = lua_tostring(L, -1);
       /* The strings stay reachable from the table argument. */
       lua_pop(L, 1);
     }
@@ -63,6 +66,17 @@ num_field(lua_State *L, int t, const char *key, double dflt)
   double v = luaL_optnumber(L, -1, dflt);
   lua_pop(L, 1);
   return v;
+}
+
+/* A count for a size_t or int field: >= 0 (else an argument error), at
+ * most max (converting a larger double is undefined behaviour). */
+static double
+count_field(lua_State *L, int t, const char *key, double max)
+{
+  double v = num_field(L, t, key, 0);
+  if (!(v >= 0))
+    luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a number >= 0", key));
+  return v < max ? v : max;
 }
 
 static int
@@ -83,10 +97,11 @@ default_disk_mb(void)
   return v > 0 ? v : DEFAULT_DISK_MB;
 }
 
+/* Bytes of v MB; capped, as converting a larger double is undefined. */
 static size_t
 mb(double v)
 {
-  return v > 0 ? (size_t)(v * 1024 * 1024) : 0;
+  return v > 0 ? (size_t)((v < 1e12 ? v : 1e12) * 1024 * 1024) : 0;
 }
 
 static int
@@ -106,9 +121,9 @@ lexec_run(lua_State *L)
   o.cwd = luaL_checkstring(L, -1);
   lua_pop(L, 1);
   o.timeout_s = num_field(L, 1, "timeout", 0);
-  o.mem_bytes = mb(num_field(L, 1, "mem_mb", 0));
-  o.max_procs = (int)num_field(L, 1, "procs", 0);
-  o.out_cap = (size_t)num_field(L, 1, "out_cap", 0);
+  o.mem_bytes = mb(count_field(L, 1, "mem_mb", 1e12));
+  o.max_procs = (int)count_field(L, 1, "procs", 1e9);
+  o.out_cap = (size_t)count_field(L, 1, "out_cap", 1e15);
   o.sandbox = bool_field(L, 1, "sandbox");
   o.unconfined = bool_field(L, 1, "unconfined");
   double disk = num_field(L, 1, "disk_mb", o.sandbox ? default_disk_mb() : 0);
@@ -130,10 +145,12 @@ lexec_run(lua_State *L)
   if (lh_run(L)->hooked)
     o.cancel = lh_signal_flag();
 
+  struct lh_box *box = lh_box(L, free); /* pushing may raise */
   struct exec_result r;
   int error = exec_run(&r, &o);
   if (error)
     return lh_failerr(L, error);
+  box->p = r.output;
   lua_createtable(L, 0, 11);
   lua_pushinteger(L, r.status);
   lua_setfield(L, -2, "status");
@@ -157,7 +174,7 @@ lexec_run(lua_State *L)
   lua_setfield(L, -2, "total");
   lua_pushnumber(L, r.duration_s);
   lua_setfield(L, -2, "duration");
-  exec_result_free(&r);
+  lh_box_release(box); /* r.output */
   return 1;
 }
 

@@ -117,8 +117,8 @@ sync_parent(const char *path)
   }
 }
 
-int
-fsu_write_atomic(const char *path, const char *data, size_t len)
+static int
+write_atomic(const char *path, const char *data, size_t len, int sync)
 {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >=
@@ -127,7 +127,7 @@ fsu_write_atomic(const char *path, const char *data, size_t len)
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return mlab_fail(MLAB_ERROR, "cannot write %s: %s", tmp, strerror(errno));
-  if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+  if (write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0)) {
     int e = errno;
     close(fd);
     unlink(tmp);
@@ -139,8 +139,21 @@ fsu_write_atomic(const char *path, const char *data, size_t len)
     unlink(tmp);
     return mlab_fail(MLAB_ERROR, "cannot rename to %s: %s", path, strerror(e));
   }
-  sync_parent(path);
+  if (sync)
+    sync_parent(path);
   return 0;
+}
+
+int
+fsu_write_atomic(const char *path, const char *data, size_t len)
+{
+  return write_atomic(path, data, len, 1);
+}
+
+int
+fsu_write_atomic_nosync(const char *path, const char *data, size_t len)
+{
+  return write_atomic(path, data, len, 0);
 }
 
 int
@@ -158,6 +171,20 @@ fsu_append(const char *path, const char *data, size_t len)
   close(fd);
   if (!error && fresh)
     sync_parent(path);
+  return error;
+}
+
+int
+fsu_append_nosync(const char *path, const char *data, size_t len)
+{
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return mlab_fail(MLAB_ERROR, "cannot open %s: %s", path, strerror(errno));
+  int error = 0;
+  if (write_all(fd, data, len) != 0)
+    error =
+        mlab_fail(MLAB_ERROR, "cannot append to %s: %s", path, strerror(errno));
+  close(fd);
   return error;
 }
 

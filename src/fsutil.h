@@ -15,9 +15,20 @@ int fsu_read(const char *path, char **out, size_t *len);
  * of the directory): readers see the old or the new content, never half. */
 int fsu_write_atomic(const char *path, const char *data, size_t len);
 
+/* fsu_write_atomic without the flushes: readers still see the old or the
+ * new content, never half, but a power loss before the next flush of the
+ * filesystem (snap_sync) may lose the new one.  For files a step's record
+ * covers anyway (the workspace). */
+int fsu_write_atomic_nosync(const char *path, const char *data, size_t len);
+
 /* Appends data durably (O_APPEND, fsync) creating the file when missing.
  * Used for trace.jsonl and llm.jsonl lines. */
 int fsu_append(const char *path, const char *data, size_t len);
+
+/* fsu_append without the flush: the line is in the file (whole, one
+ * write) for every reader at once, and survives a crash of the process, but
+ * not a power loss until something flushes the filesystem (snap_sync). */
+int fsu_append_nosync(const char *path, const char *data, size_t len);
 
 /* Copies regular files and directories of src into dst (created), keeping
  * modes; symbolic links are copied as links. */

@@ -29,7 +29,8 @@ opt_field(lua_State *L, const char *key, double dflt)
   lua_getfield(L, 1, key);
   double v = luaL_optnumber(L, -1, dflt);
   lua_pop(L, 1);
-  return v;
+  /* In range for the long and size_t it becomes (else undefined). */
+  return v >= 0 ? (v < 1e12 ? v : 1e12) : 0;
 }
 
 static int
@@ -158,22 +159,26 @@ lhost_call_agent(lua_State *L)
   struct budget *b = lh_budget(L);
   size_t cap = b->max_mem;
   int nargs = lua_gettop(L) - 1;
+  struct lh_box *box = lh_box(L, free); /* holds msg while it is pushed */
+  lua_insert(L, 1);                     /* [box, fn, args...] */
   char *msg = NULL;
   lh_hook_arm(L);
   enum lh_status st = lh_pcall(L, nargs, 0, &msg);
+  box->p = msg;
   lh_hook_disarm(L);
   b->max_mem = 0;
   lua_gc(L, LUA_GCCOLLECT);
-  b->max_mem = cap;
   if (st == LH_ERRMEM)
     budget_exhaust(b, "memory");
+  /* Still uncapped: what the collection's finalizers allocated must not
+   * turn the agent's outcome into a memory error raised here. */
   lua_pushstring(L, status_names[st]);
-  if (msg) {
+  if (msg)
     lua_pushstring(L, msg);
-    free(msg);
-  } else {
+  else
     lua_pushnil(L);
-  }
+  lh_box_release(box);
+  b->max_mem = cap;
   return 2;
 }
 
@@ -267,13 +272,16 @@ lhost_mkdir_p(lua_State *L)
 static int
 lhost_read(lua_State *L)
 {
+  const char *path = luaL_checkstring(L, 1);
+  struct lh_box *box = lh_box(L, free); /* pushing may raise */
   char *data;
   size_t len;
-  int error = fsu_read(luaL_checkstring(L, 1), &data, &len);
+  int error = fsu_read(path, &data, &len);
   if (error)
     return lh_failerr(L, error);
+  box->p = data;
   lua_pushlstring(L, data, len);
-  free(data);
+  lh_box_release(box);
   return 1;
 }
 
@@ -286,13 +294,17 @@ lhost_write_atomic(lua_State *L)
   return lh_result(L, fsu_write_atomic(path, data, len));
 }
 
+/* host.append(path, data [, sync]): sync defaults to true; false leaves
+ * the flush to the caller (a step ends with one snap:sync). */
 static int
 lhost_append(lua_State *L)
 {
   size_t len;
   const char *path = luaL_checkstring(L, 1);
   const char *data = luaL_checklstring(L, 2, &len);
-  return lh_result(L, fsu_append(path, data, len));
+  int sync = lua_isnoneornil(L, 3) || lua_toboolean(L, 3);
+  return lh_result(L, sync ? fsu_append(path, data, len)
+                           : fsu_append_nosync(path, data, len));
 }
 
 static int
@@ -325,15 +337,23 @@ lhost_stat(lua_State *L)
   return 1;
 }
 
+static void
+dir_close(void *d)
+{
+  closedir(d);
+}
+
 /* Sorted names in a directory (no "." or ".."). */
 static int
 lhost_list_dir(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
+  struct lh_box *box = lh_box(L, dir_close); /* pushing may raise */
   DIR *d = opendir(path);
   if (!d)
     return lh_fail(L, errno == ENOENT ? MLAB_ENOTFOUND : MLAB_ERROR,
                    "cannot list %s: %s", path, strerror(errno));
+  box->p = d;
   lua_newtable(L);
   int n = 0;
   struct dirent *e;
@@ -343,7 +363,7 @@ lhost_list_dir(lua_State *L)
       lua_rawseti(L, -2, ++n);
     }
   }
-  closedir(d);
+  lh_box_release(box); /* closedir */
   /* Sort through Lua to keep allocation on the Lua heap. */
   lua_getglobal(L, "table");
   lua_getfield(L, -1, "sort");

@@ -306,3 +306,35 @@ lh_result(lua_State *L, int error)
   lua_pushboolean(L, 1);
   return 1;
 }
+
+#define BOX_MT "mlab.box"
+
+void
+lh_box_release(struct lh_box *box)
+{
+  void *p = box->p;
+  box->p = NULL;
+  if (p && box->release)
+    box->release(p);
+}
+
+static int
+box_gc(lua_State *L)
+{
+  lh_box_release(luaL_checkudata(L, 1, BOX_MT));
+  return 0;
+}
+
+struct lh_box *
+lh_box(lua_State *L, void (*release)(void *p))
+{
+  struct lh_box *box = lua_newuserdatauv(L, sizeof *box, 0);
+  box->p = NULL;
+  box->release = release;
+  if (luaL_newmetatable(L, BOX_MT)) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return box;
+}

@@ -90,6 +90,19 @@ int lh_signalled(void);
  * too, not only the Lua code around it. */
 const volatile sig_atomic_t *lh_signal_flag(void);
 
+/* A C resource held across Lua calls that may raise (an out-of-memory
+ * error longjmps past the code that would free it): lh_box pushes a
+ * userdata whose __gc calls release(p) while p is set.  Push the box
+ * before acquiring, store the resource in ->p, and release it with
+ * lh_box_release (which clears p) once the results are pushed.  May raise
+ * (before anything is held). */
+struct lh_box {
+  void *p;
+  void (*release)(void *p);
+};
+struct lh_box *lh_box(lua_State *L, void (*release)(void *p));
+void lh_box_release(struct lh_box *box);
+
 /* Module openers, preloaded as "mlab.<name>". */
 int luaopen_mlab_ws(lua_State *L);
 int luaopen_mlab_exec(lua_State *L);

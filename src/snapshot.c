@@ -4,29 +4,104 @@
  * snap_free the matching git_libgit2_shutdown.  libgit2 refcounts these, so
  * several open snapshots (or another module using libgit2) are fine, and the
  * last free releases libgit2's global state (valgrind stays clean).
+ *
+ * Commits do not go through libgit2's index: that costs two walks of the
+ * work tree (add_all, then update_all for deletions) and a rewrite of the
+ * whole index file per step.  Instead the tree of HEAD is kept in memory
+ * (struct node, one per file and directory, with the stat data each file
+ * had when it was hashed), a step stats the work tree against it (or only
+ * the paths it was told about), and the trees above a changed file are
+ * re-serialised; unchanged subtrees keep their ids.  New objects are
+ * collected and written at the end: loose when few, else as one pack (with
+ * its .idx) so that a first commit of 1,000 files is two files, not 1,000.
+ * libgit2 still reads history, writes refs, and checks out.
+ *
+ * Nothing is fsynced here: snap_sync is the one flush (syncfs), called by
+ * snap_commit or by the caller after it has appended its trace line.
  */
 #include "snapshot.h"
+#include "fsutil.h"
 #include "error.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#define MODE_TREE 0040000u
+#define MODE_BLOB 0100644u
+#define MODE_EXEC 0100755u
+#define MODE_LINK 0120000u
+
+/* At this many new objects a commit writes one pack instead of loose
+ * objects (bench/: 100 loose files cost more to create and flush). */
+#define PACK_MIN 32
+/* New objects are held in memory until the commit ends, up to this many
+ * bytes; past it they are written out as a pack at once. */
+#define PENDING_MAX ((size_t)64 << 20)
+/* Files above this are hashed and stored by streaming, not in memory. */
+#define STREAM_MIN ((off_t)16 << 20)
+
+/* A file or directory of the recorded tree.  Directories keep their
+ * children sorted by strcmp of name (for lookup; tree order is made when
+ * a tree is written) and are never empty, except the root. */
+struct node {
+  char *name;
+  struct node **kids;
+  size_t nkids, cap;
+  git_oid oid;          /* the blob's; a directory's tree id when !dirty */
+  uint32_t mode;        /* git's: MODE_TREE, MODE_BLOB, MODE_EXEC, MODE_LINK */
+  unsigned stat_ok : 1; /* the stat data below describe oid's content */
+  unsigned dirty : 1;   /* a directory whose tree id must be recomputed */
+  int64_t mtime, ctime; /* ns */
+  int64_t size;
+  uint64_t ino;
+  uint32_t st_mode, dev, uid, gid; /* for the index file only */
+};
+
+/* An object to write at the end of the commit. */
+struct pobj {
+  git_oid oid;
+  git_object_t type;
+  unsigned char *data;
+  size_t len;
+};
 
 struct snap {
   git_repository *repo;
-  int wdfd;         /* the work tree, for fstatat in the add callback */
-  size_t max_bytes; /* 0: no limit */
-  char **frozen;    /* NULL-terminated copies of the patterns, or NULL */
-  const git_index_entry *held; /* frozen entries held out while staging, */
-  size_t nheld;                /* sorted by path (index order) */
-  int born;                    /* set per commit: HEAD already has a commit */
+  git_odb *odb;
+  int wdfd;  /* the work tree */
+  int gitfd; /* the git directory, for syncfs */
+  char *workdir, *objdir;
+  size_t max_bytes;   /* 0: no limit */
+  char **frozen;      /* NULL-terminated copies of the patterns, or NULL */
+  struct node *root;  /* HEAD's tree with stat data, or NULL: not loaded */
+  git_oid head;       /* the commit root describes (when born) */
+  int born;           /* root was loaded from a commit */
+  int committed;      /* a commit was made through this handle */
+  struct timespec t0; /* coarse clock when the snapshot began */
+  struct pobj *pend;  /* new objects of the commit in progress */
+  size_t npend, cappend, pend_bytes;
+  unsigned char *tbuf; /* a tree being serialised */
+  size_t tcap;
+  char path[PATH_MAX]; /* the relative path being looked at */
 };
+
+static int path_push(struct snap *s, size_t plen, const char *name,
+                     size_t *len);
 
 /* Identity is fixed so history is reproducible and says nothing about the
  * host user. */
@@ -54,12 +129,368 @@ gitfail(int gerr, const char *what, const char *arg)
   return mlab_fail(code, "snapshot: %s %s: %s", what, arg ? arg : "", gitmsg());
 }
 
+static int
+sysfail(const char *what, const char *arg)
+{
+  return mlab_fail(MLAB_ERROR, "snapshot: %s %s: %s", what, arg ? arg : "",
+                   strerror(errno));
+}
+
+static int
+nomem(void)
+{
+  return mlab_fail(MLAB_ENOMEM, "snapshot: out of memory");
+}
+
+/* ---- SHA-1 for pack and index checksums (object ids use libgit2's) ---- */
+
+struct sha1 {
+  uint32_t h[5];
+  uint64_t len;
+  unsigned char buf[64];
+  size_t n;
+};
+
+static void
+sha1_init(struct sha1 *c)
+{
+  static const uint32_t h0[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
+                                 0xC3D2E1F0};
+  memcpy(c->h, h0, sizeof h0);
+  c->len = 0;
+  c->n = 0;
+}
+
+#define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+
+static void
+sha1_block(uint32_t h[5], const unsigned char *p)
+{
+  uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+  for (int i = 0; i < 16; i++)
+    w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+           (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+  for (int i = 16; i < 80; i++)
+    w[i] = ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+  for (int i = 0; i < 80; i++) {
+    uint32_t f, k;
+    if (i < 20) {
+      f = (b & c) | (~b & d);
+      k = 0x5A827999;
+    } else if (i < 40) {
+      f = b ^ c ^ d;
+      k = 0x6ED9EBA1;
+    } else if (i < 60) {
+      f = (b & c) | (b & d) | (c & d);
+      k = 0x8F1BBCDC;
+    } else {
+      f = b ^ c ^ d;
+      k = 0xCA62C1D6;
+    }
+    uint32_t t = ROL(a, 5) + f + e + k + w[i];
+    e = d;
+    d = c;
+    c = ROL(b, 30);
+    b = a;
+    a = t;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+}
+
+static void
+sha1_update(struct sha1 *c, const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  c->len += len;
+  if (c->n) {
+    size_t take = 64 - c->n < len ? 64 - c->n : len;
+    memcpy(c->buf + c->n, p, take);
+    c->n += take;
+    p += take;
+    len -= take;
+    if (c->n < 64)
+      return;
+    sha1_block(c->h, c->buf);
+    c->n = 0;
+  }
+  for (; len >= 64; p += 64, len -= 64)
+    sha1_block(c->h, p);
+  memcpy(c->buf, p, len);
+  c->n = len;
+}
+
+static void
+sha1_final(struct sha1 *c, unsigned char out[20])
+{
+  uint64_t bits = c->len * 8;
+  unsigned char pad = 0x80, zero = 0, lenb[8];
+  sha1_update(c, &pad, 1);
+  while (c->n != 56)
+    sha1_update(c, &zero, 1);
+  for (int i = 0; i < 8; i++)
+    lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
+  sha1_update(c, lenb, 8);
+  for (int i = 0; i < 5; i++) {
+    out[4 * i] = (unsigned char)(c->h[i] >> 24);
+    out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
+    out[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
+    out[4 * i + 3] = (unsigned char)c->h[i];
+  }
+}
+
+/* ---- the tree in memory ---- */
+
+static struct node *
+node_new(const char *name, size_t len, uint32_t mode)
+{
+  struct node *n = calloc(1, sizeof *n);
+  if (!n || !(n->name = malloc(len + 1))) {
+    free(n);
+    return NULL;
+  }
+  memcpy(n->name, name, len);
+  n->name[len] = '\0';
+  n->mode = mode;
+  n->dirty = mode == MODE_TREE;
+  return n;
+}
+
+static void
+node_free(struct node *n)
+{
+  if (!n)
+    return;
+  for (size_t i = 0; i < n->nkids; i++)
+    node_free(n->kids[i]);
+  free(n->kids);
+  free(n->name);
+  free(n);
+}
+
+static int
+is_tree(const struct node *n)
+{
+  return n->mode == MODE_TREE;
+}
+
+/* Position of name among dir's children (strcmp order); *found tells
+ * whether it is there or would be inserted at that position. */
+static size_t
+kid_pos(const struct node *dir, const char *name, int *found)
+{
+  size_t lo = 0, hi = dir->nkids;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(dir->kids[mid]->name, name);
+    if (c == 0) {
+      *found = 1;
+      return mid;
+    }
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  *found = 0;
+  return lo;
+}
+
+static int
+kid_insert(struct node *dir, size_t pos, struct node *kid)
+{
+  if (dir->nkids == dir->cap) {
+    size_t cap = dir->cap ? 2 * dir->cap : 8;
+    struct node **k = realloc(dir->kids, cap * sizeof *k);
+    if (!k)
+      return nomem();
+    dir->kids = k;
+    dir->cap = cap;
+  }
+  memmove(dir->kids + pos + 1, dir->kids + pos,
+          (dir->nkids - pos) * sizeof *dir->kids);
+  dir->kids[pos] = kid;
+  dir->nkids++;
+  return 0;
+}
+
+static void
+kid_remove(struct node *dir, size_t pos)
+{
+  memmove(dir->kids + pos, dir->kids + pos + 1,
+          (dir->nkids - pos - 1) * sizeof *dir->kids);
+  dir->nkids--;
+}
+
+/* Puts kid (may be NULL: none) at name's place in dir. */
+static int
+kid_set(struct node *dir, size_t pos, int found, struct node *kid)
+{
+  if (found && kid)
+    dir->kids[pos] = kid;
+  else if (found)
+    kid_remove(dir, pos);
+  else if (kid)
+    return kid_insert(dir, pos, kid);
+  return 0;
+}
+
+static int
+cmp_kid(const void *a, const void *b)
+{
+  return strcmp((*(struct node *const *)a)->name,
+                (*(struct node *const *)b)->name);
+}
+
+static void
+free_pending(struct snap *s)
+{
+  for (size_t i = 0; i < s->npend; i++)
+    free(s->pend[i].data);
+  s->npend = 0;
+  s->pend_bytes = 0;
+}
+
+/* Forgets the tree in memory: the next commit reloads it from HEAD and
+ * hashes every file once.  Done after a failure half-way (the tree may no
+ * longer match HEAD) and after a restore. */
+static void
+drop_model(struct snap *s)
+{
+  node_free(s->root);
+  s->root = NULL;
+  s->born = 0;
+}
+
+static int
+load_tree(struct snap *s, struct node *dir, const git_oid *id)
+{
+  int error = 0, gerr;
+  git_tree *t = NULL;
+  size_t n;
+
+  if ((gerr = git_tree_lookup(&t, s->repo, id)) < 0)
+    return gitfail(gerr, "cannot read tree of", "HEAD");
+  n = git_tree_entrycount(t);
+  if (n && !(dir->kids = calloc(n, sizeof *dir->kids))) {
+    error = nomem();
+    goto done;
+  }
+  dir->cap = n;
+  for (size_t i = 0; i < n; i++) {
+    const git_tree_entry *e = git_tree_entry_byindex(t, i);
+    const char *name = git_tree_entry_name(e);
+    struct node *k =
+        node_new(name, strlen(name), (uint32_t)git_tree_entry_filemode(e));
+    if (!k) {
+      error = nomem();
+      goto done;
+    }
+    git_oid_cpy(&k->oid, git_tree_entry_id(e));
+    k->dirty = 0;
+    dir->kids[dir->nkids++] = k;
+    if (is_tree(k) && (error = load_tree(s, k, &k->oid)))
+      goto done;
+  }
+  /* Tree order puts a directory "a" after "a.txt"; lookups want strcmp. */
+  qsort(dir->kids, dir->nkids, sizeof *dir->kids, cmp_kid);
+  git_oid_cpy(&dir->oid, id);
+  dir->dirty = 0;
+
+done:
+  git_tree_free(t);
+  return error;
+}
+
+/* Makes s->root describe HEAD (reading its tree when it is not the commit
+ * the tree in memory came from). */
+static int
+load_model(struct snap *s)
+{
+  int gerr, error;
+  git_oid head;
+  git_commit *c = NULL;
+
+  gerr = git_reference_name_to_id(&head, s->repo, "HEAD");
+  if (gerr == GIT_ENOTFOUND || gerr == GIT_EUNBORNBRANCH) {
+    if (s->root && !s->born)
+      return 0;
+    drop_model(s);
+    if (!(s->root = node_new("", 0, MODE_TREE)))
+      return nomem();
+    return 0;
+  }
+  if (gerr < 0)
+    return gitfail(gerr, "cannot read", "HEAD");
+  if (s->root && s->born && git_oid_equal(&head, &s->head))
+    return 0;
+  drop_model(s);
+  if ((gerr = git_commit_lookup(&c, s->repo, &head)) < 0)
+    return gitfail(gerr, "cannot read", "HEAD");
+  if (!(s->root = node_new("", 0, MODE_TREE)))
+    error = nomem();
+  else
+    error = load_tree(s, s->root, git_commit_tree_id(c));
+  git_commit_free(c);
+  if (error) {
+    drop_model(s);
+    return error;
+  }
+  git_oid_cpy(&s->head, &head);
+  s->born = 1;
+  return 0;
+}
+
+/* ---- opening ---- */
+
+/* Step tags make reflogs redundant, and they cost two appends per step. */
+static int
+reflogs_off(git_repository *repo)
+{
+  git_config *cfg = NULL;
+  int on = 1, gerr;
+  if ((gerr = git_repository_config(&cfg, repo)) < 0)
+    return gerr;
+  if (git_config_get_bool(&on, cfg, "core.logallrefupdates") < 0 || on)
+    gerr = git_config_set_bool(cfg, "core.logAllRefUpdates", 0);
+  git_config_free(cfg);
+  return gerr;
+}
+
+/* Snapshots store bytes as they are; info/attributes outranks a
+ * .gitattributes in the work tree, so neither libgit2's checkout nor a
+ * `git add` by hand converts line ends, expands $Id$ or runs a filter. */
+static void
+attributes_off(const char *gitdir)
+{
+  static const char text[] = "* -text -ident -filter -working-tree-encoding\n";
+  char p[PATH_MAX];
+  struct stat st;
+  if (snprintf(p, sizeof p, "%s/info", gitdir) >= (int)sizeof p)
+    return;
+  mkdir(p, 0755);
+  strcat(p, "/attributes");
+  if (stat(p, &st) == 0)
+    return;
+  int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    if (write(fd, text, sizeof text - 1) < 0) {
+      /* best effort: the snapshot itself never applies filters */
+    }
+    close(fd);
+  }
+}
+
 int
 snap_open(struct snap **out, const char *gitdir, const char *workdir)
 {
   int error = 0, gerr;
   struct snap *s = NULL;
   struct stat st;
+  const char *gd;
 
   *out = NULL;
   if (!gitdir || !*gitdir)
@@ -73,15 +504,15 @@ snap_open(struct snap **out, const char *gitdir, const char *workdir)
 
   if ((gerr = git_libgit2_init()) < 0)
     return mlab_fail(MLAB_ERROR, "snapshot: libgit2 init: %s", gitmsg());
-  /* Objects, refs and the index are fsynced: a step's commit must survive
-   * a crash of the host right after it (resume depends on it). */
-  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+  /* No fsync per file: snap_sync makes a whole step durable at once. */
+  git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0);
 
   if (!(s = calloc(1, sizeof *s))) {
-    error = mlab_fail(MLAB_ENOMEM, "snapshot: out of memory");
+    error = nomem();
     goto done;
   }
   s->wdfd = -1;
+  s->gitfd = -1;
 
   gerr = git_repository_open_bare(&s->repo, gitdir);
   if (gerr == GIT_ENOTFOUND) {
@@ -98,17 +529,37 @@ snap_open(struct snap **out, const char *gitdir, const char *workdir)
     error = gitfail(gerr, "cannot open", gitdir);
     goto done;
   }
+  if ((gerr = git_repository_odb(&s->odb, s->repo)) < 0) {
+    error = gitfail(gerr, "cannot open objects of", gitdir);
+    goto done;
+  }
+  gd = git_repository_path(s->repo);
+  s->gitfd = open(gd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->gitfd < 0) {
+    error = sysfail("cannot open", gd);
+    goto done;
+  }
+  if (!(s->objdir = malloc(strlen(gd) + sizeof "objects"))) {
+    error = nomem();
+    goto done;
+  }
+  strcpy(s->objdir, gd);
+  strcat(s->objdir, "objects");
 
   if (workdir) {
+    if ((gerr = reflogs_off(s->repo)) < 0) {
+      error = gitfail(gerr, "cannot configure", gitdir);
+      goto done;
+    }
+    attributes_off(gd);
     /* update_gitlink 0: the work tree is attached in memory only. */
     if ((gerr = git_repository_set_workdir(s->repo, workdir, 0)) < 0) {
       error = gitfail(gerr, "cannot attach workspace", workdir);
       goto done;
     }
     s->wdfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->wdfd < 0) {
-      error = mlab_fail(MLAB_ERROR, "snapshot: workspace %s: %s", workdir,
-                        strerror(errno));
+    if (s->wdfd < 0 || !(s->workdir = strdup(workdir))) {
+      error = s->wdfd < 0 ? sysfail("cannot open workspace", workdir) : nomem();
       goto done;
     }
   }
@@ -134,14 +585,86 @@ free_patterns(char **p)
   free(p);
 }
 
+/* Puts dir's files (path prefix in s->path, plen bytes) in idx with the
+ * stat data git compares, so that `git status` finds them clean without
+ * reading them; recent ones get no stat data (git reads them). */
+static void
+index_add_dir(struct snap *s, git_index *idx, const struct node *dir,
+              size_t plen, int64_t recent)
+{
+  size_t len;
+  for (size_t i = 0; i < dir->nkids; i++) {
+    const struct node *k = dir->kids[i];
+    if (path_push(s, plen, k->name, &len) != 0)
+      continue;
+    if (is_tree(k)) {
+      index_add_dir(s, idx, k, len, recent);
+    } else {
+      git_index_entry e;
+      memset(&e, 0, sizeof e);
+      e.mode = k->mode;
+      git_oid_cpy(&e.id, &k->oid);
+      e.path = s->path;
+      if (k->stat_ok && k->mtime < recent && k->ctime < recent) {
+        e.ctime.seconds = (int32_t)(k->ctime / 1000000000);
+        e.ctime.nanoseconds = (uint32_t)(k->ctime % 1000000000);
+        e.mtime.seconds = (int32_t)(k->mtime / 1000000000);
+        e.mtime.nanoseconds = (uint32_t)(k->mtime % 1000000000);
+        e.dev = k->dev;
+        e.ino = (uint32_t)k->ino;
+        e.uid = k->uid;
+        e.gid = k->gid;
+        e.file_size = (uint32_t)k->size;
+      }
+      git_index_add(idx, &e); /* a path git refuses is left out */
+    }
+    s->path[plen] = '\0';
+  }
+}
+
+/* The index file is only the git CLI's cache for `git status` and `git
+ * diff` against the work tree (snapshots do not use it); writing it per
+ * step would cost more than the step.  It is written when the handle is
+ * closed (and by snap_restore), so after a kill -9 it may lag behind HEAD
+ * until the run is resumed. */
+static void
+write_index(struct snap *s)
+{
+  git_index *idx = NULL;
+  struct timespec now;
+  if (!s->committed || !s->root || !s->born)
+    return;
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (git_repository_index(&idx, s->repo) < 0)
+    return;
+  git_index_clear(idx);
+  s->path[0] = '\0';
+  /* git without nanoseconds compares whole seconds: a file changed in the
+   * second the index is written must not look clean. */
+  index_add_dir(s, idx, s->root, 0, ((int64_t)now.tv_sec - 1) * 1000000000);
+  s->path[0] = '\0';
+  git_index_write(idx);
+  git_index_free(idx);
+}
+
 void
 snap_free(struct snap *s)
 {
   if (!s)
     return;
+  write_index(s);
+  drop_model(s);
+  free_pending(s);
+  free(s->pend);
+  free(s->tbuf);
+  git_odb_free(s->odb);
   git_repository_free(s->repo);
   if (s->wdfd >= 0)
     close(s->wdfd);
+  if (s->gitfd >= 0)
+    close(s->gitfd);
+  free(s->workdir);
+  free(s->objdir);
   free_patterns(s->frozen);
   free(s);
   git_libgit2_shutdown();
@@ -160,11 +683,11 @@ snap_set_frozen(struct snap *s, size_t max_file_bytes,
     while (patterns[n])
       n++;
     if (!(copy = calloc(n + 1, sizeof *copy)))
-      return mlab_fail(MLAB_ENOMEM, "snapshot: out of memory");
+      return nomem();
     for (size_t i = 0; i < n; i++) {
       if (!(copy[i] = strdup(patterns[i]))) {
         free_patterns(copy);
-        return mlab_fail(MLAB_ENOMEM, "snapshot: out of memory");
+        return nomem();
       }
     }
   }
@@ -188,93 +711,1248 @@ is_frozen(const struct snap *s, const char *path)
   return 0;
 }
 
-static int
-cmp_held(const void *key, const void *elem)
+/* ---- writing objects ---- */
+
+static const char *
+type_name(git_object_t t)
 {
-  return strcmp(key, ((const git_index_entry *)elem)->path);
+  return t == GIT_OBJECT_BLOB     ? "blob"
+         : t == GIT_OBJECT_TREE   ? "tree"
+         : t == GIT_OBJECT_COMMIT ? "commit"
+                                  : "tag";
 }
 
-/* Called by add_all and update_all for each path whose stat data differs
- * from the index (they walk a diff, so unchanged files never get here).
- * Returning >0 skips the path and leaves its index entry, if any, as it
- * was.  A frozen file is recorded the first time it is seen (so a
- * submission.csv matching "*.csv" still enters history) and held as it
- * was from then on (hold_frozen).  A file above the size limit that was
- * small in an earlier snapshot keeps its earlier content. */
+/* A loose object as git writes one: zlib of "type size\0data", written to a
+ * temporary file in its fan-out directory and renamed into place. */
 static int
-add_filter(const char *path, const char *spec, void *payload)
+write_loose(struct snap *s, const struct pobj *o)
 {
-  struct snap *s = payload;
-  struct stat st;
+  int error = 0, fd = -1;
+  char hex[GIT_OID_HEXSZ + 1], dir[PATH_MAX], tmp[PATH_MAX + 64],
+      dst[PATH_MAX + 64];
+  char hdr[64];
+  unsigned char *z = NULL;
+  int hlen = snprintf(hdr, sizeof hdr, "%s %zu", type_name(o->type), o->len);
+  z_stream zs;
+  uLong cap = compressBound((uLong)(o->len + (size_t)hlen + 1));
 
-  (void)spec;
-  if (s->nheld &&
-      bsearch(path, s->held, s->nheld, sizeof *s->held, cmp_held) != NULL)
-    return 1;
-  if (s->max_bytes && fstatat(s->wdfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-      S_ISREG(st.st_mode) && (size_t)st.st_size > s->max_bytes)
-    return 1;
+  git_oid_tostr(hex, sizeof hex, &o->oid);
+  if (snprintf(dir, sizeof dir, "%s/%.2s", s->objdir, hex) >= (int)sizeof dir)
+    return mlab_fail(MLAB_EINVAL, "snapshot: path too long: %s", s->objdir);
+  snprintf(tmp, sizeof tmp, "%s/tmp_obj_XXXXXX", dir);
+  snprintf(dst, sizeof dst, "%s/%s", dir, hex + 2);
+  if (!(z = malloc(cap)))
+    return nomem();
+  memset(&zs, 0, sizeof zs);
+  if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK) {
+    free(z);
+    return nomem();
+  }
+  zs.next_out = z;
+  zs.avail_out = (uInt)cap;
+  zs.next_in = (unsigned char *)hdr;
+  zs.avail_in = (uInt)hlen + 1; /* the NUL too */
+  deflate(&zs, Z_NO_FLUSH);
+  zs.next_in = o->data;
+  zs.avail_in = (uInt)o->len;
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+    error = mlab_fail(MLAB_ERROR, "snapshot: cannot compress %s", hex);
+    goto done;
+  }
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    error = sysfail("cannot create", dir);
+    goto done;
+  }
+  if ((fd = mkstemp(tmp)) < 0) {
+    error = sysfail("cannot create", tmp);
+    goto done;
+  }
+  size_t n = zs.total_out;
+  for (unsigned char *p = z; n > 0;) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      error = sysfail("cannot write", tmp);
+      goto done;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+  fchmod(fd, 0444);
+  close(fd);
+  fd = -1;
+  if (rename(tmp, dst) != 0) {
+    error = sysfail("cannot write", dst);
+    goto done;
+  }
+  tmp[0] = '\0';
+
+done:
+  deflateEnd(&zs);
+  if (fd >= 0)
+    close(fd);
+  if (error && tmp[0])
+    unlink(tmp);
+  free(z);
+  return error;
+}
+
+/* A buffered writer that checksums what it writes (for packs). */
+struct pw {
+  int fd;
+  size_t n;
+  uint64_t pos;
+  struct sha1 sha;
+  uLong crc;
+  unsigned char buf[1 << 16];
+};
+
+static int
+pw_flush(struct pw *w)
+{
+  unsigned char *p = w->buf;
+  while (w->n > 0) {
+    ssize_t r = write(w->fd, p, w->n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -1;
+    p += r;
+    w->n -= (size_t)r;
+  }
+  return 0;
+}
+
+static int
+pw_put(struct pw *w, const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  sha1_update(&w->sha, p, len);
+  w->crc = crc32(w->crc, p, (uInt)len);
+  w->pos += len;
+  while (len > 0) {
+    size_t take = sizeof w->buf - w->n < len ? sizeof w->buf - w->n : len;
+    memcpy(w->buf + w->n, p, take);
+    w->n += take;
+    p += take;
+    len -= take;
+    if (w->n == sizeof w->buf && pw_flush(w) != 0)
+      return -1;
+  }
   return 0;
 }
 
 static void
-free_held(git_index_entry *held, size_t n)
+be32(unsigned char *p, uint32_t v)
 {
-  for (size_t i = 0; i < n; i++)
-    free((char *)held[i].path);
-  free(held);
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
 }
 
-/* Takes the frozen entries out of the index, copied into *out, to be put
- * back unchanged after staging.  The add callback alone is not enough: the
- * index-to-workdir diff that add_all and update_all walk hashes a changed
- * file before it asks the callback, so a rewritten 200 MB frozen file
- * would cost two full hashes (about 3 s each here) on every later step,
- * its stat data never being refreshed.  Out of the index it is merely an
- * untracked path, which the diff lists without reading it. */
-static int
-hold_frozen(git_index_entry **out, size_t *nout, struct snap *s, git_index *idx)
+static uint32_t
+get_be32(const unsigned char *p)
 {
-  int error = 0, gerr;
-  size_t n = 0, cap = 0;
-  git_index_entry *held = NULL;
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
 
-  *out = NULL;
-  *nout = 0;
-  if (!s->frozen)
-    return 0;
-  for (size_t i = 0; i < git_index_entrycount(idx); i++) {
-    const git_index_entry *e = git_index_get_byindex(idx, i);
-    if (git_index_entry_stage(e) != 0 || !is_frozen(s, e->path))
-      continue;
-    if (n == cap) {
-      cap = cap ? 2 * cap : 16;
-      git_index_entry *more = realloc(held, cap * sizeof *held);
-      if (!more)
-        goto nomem;
-      held = more;
-    }
-    held[n] = *e;
-    if (!(held[n].path = strdup(e->path)))
-      goto nomem;
-    n++;
+/* One object of a pack: the type-and-size header, then zlib data.  The
+ * crc32 of both goes in the index. */
+static int
+pack_object(struct pw *w, const struct pobj *o, z_stream *zs)
+{
+  unsigned char hdr[16], out[1 << 15];
+  size_t k = 0, size = o->len;
+  unsigned c = ((unsigned)o->type << 4) | (size & 15);
+  size >>= 4;
+  while (size) {
+    hdr[k++] = (unsigned char)(c | 0x80);
+    c = size & 0x7f;
+    size >>= 7;
   }
+  hdr[k++] = (unsigned char)c;
+  w->crc = crc32(0, NULL, 0);
+  if (pw_put(w, hdr, k) != 0 || deflateReset(zs) != Z_OK)
+    return -1;
+  zs->next_in = o->data;
+  zs->avail_in = (uInt)o->len;
+  for (;;) {
+    zs->next_out = out;
+    zs->avail_out = sizeof out;
+    int z = deflate(zs, Z_FINISH);
+    if (z != Z_OK && z != Z_STREAM_END && z != Z_BUF_ERROR)
+      return -1;
+    if (pw_put(w, out, sizeof out - zs->avail_out) != 0)
+      return -1;
+    if (z == Z_STREAM_END)
+      return 0;
+  }
+}
+
+static int
+cmp_pobj(const void *a, const void *b)
+{
+  return git_oid_cmp(&((const struct pobj *)a)->oid,
+                     &((const struct pobj *)b)->oid);
+}
+
+/* Writes the pending objects (sorted by id, no duplicates) as one pack and
+ * its version-2 index, the way git's index-pack lays them out; the index
+ * is renamed into place last, so a reader never sees it without its pack. */
+static int
+write_pack(struct snap *s)
+{
+  int error = 0;
+  size_t n = s->npend, nlarge = 0, isz;
+  uint64_t *offs = NULL;
+  uint32_t *crcs = NULL;
+  unsigned char *idx = NULL, packsum[20], *q;
+  char ptmp[PATH_MAX], itmp[PATH_MAX], dst[PATH_MAX], hex[41];
+  struct pw *w = NULL;
+  z_stream zs;
+  int zinit = 0, ifd = -1;
+  struct sha1 isha;
+
+  ptmp[0] = itmp[0] = '\0';
+  memset(&zs, 0, sizeof zs);
+  if (!(offs = calloc(n, sizeof *offs)) || !(crcs = calloc(n, sizeof *crcs)) ||
+      !(w = malloc(sizeof *w))) {
+    error = nomem();
+    goto done;
+  }
+  w->fd = -1;
+  w->crc = crc32(0, NULL, 0);
+  if (deflateInit(&zs, Z_BEST_SPEED) != Z_OK) {
+    error = nomem();
+    goto done;
+  }
+  zinit = 1;
+  snprintf(ptmp, sizeof ptmp, "%s/pack", s->objdir);
+  mkdir(ptmp, 0755); /* git init makes it; a copied history may lack it */
+  snprintf(ptmp, sizeof ptmp, "%s/pack/tmp_pack_XXXXXX", s->objdir);
+  if ((w->fd = mkstemp(ptmp)) < 0) {
+    ptmp[0] = '\0';
+    error = sysfail("cannot create a pack in", s->objdir);
+    goto done;
+  }
+  w->n = 0;
+  w->pos = 0;
+  sha1_init(&w->sha);
+  unsigned char head[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2};
+  be32(head + 8, (uint32_t)n);
+  if (pw_put(w, head, sizeof head) != 0)
+    goto ioerr;
   for (size_t i = 0; i < n; i++) {
-    if ((gerr = git_index_remove(idx, held[i].path, 0)) < 0) {
-      error = gitfail(gerr, "cannot hold frozen", held[i].path);
-      goto done;
-    }
+    offs[i] = w->pos;
+    if (offs[i] >= 0x80000000u)
+      nlarge++;
+    if (pack_object(w, &s->pend[i], &zs) != 0)
+      goto ioerr;
+    crcs[i] = (uint32_t)w->crc;
   }
-  *out = held;
-  *nout = n;
-  held = NULL;
-  n = 0;
+  sha1_final(&w->sha, packsum);
+  memcpy(w->buf + w->n, packsum, 20); /* the trailer is not summed */
+  w->n += 20;
+  if (pw_flush(w) != 0)
+    goto ioerr;
+  fchmod(w->fd, 0444);
+  close(w->fd);
+  w->fd = -1;
+
+  isz = 8 + 256 * 4 + n * (20 + 4 + 4) + nlarge * 8 + 40;
+  if (!(idx = malloc(isz))) {
+    error = nomem();
+    goto done;
+  }
+  q = idx;
+  memcpy(q, "\377tOc\0\0\0\2", 8);
+  q += 8;
+  for (unsigned b = 0, i = 0; b < 256; b++) {
+    while (i < n && s->pend[i].oid.id[0] <= b)
+      i++;
+    be32(q + 4 * b, (uint32_t)i);
+  }
+  q += 1024;
+  for (size_t i = 0; i < n; i++, q += 20)
+    memcpy(q, s->pend[i].oid.id, 20);
+  for (size_t i = 0; i < n; i++, q += 4)
+    be32(q, crcs[i]);
+  unsigned char *large = q + 4 * n;
+  for (size_t i = 0, l = 0; i < n; i++, q += 4) {
+    if (offs[i] < 0x80000000u) {
+      be32(q, (uint32_t)offs[i]);
+      continue;
+    }
+    be32(q, 0x80000000u | (uint32_t)l);
+    be32(large + 8 * l, (uint32_t)(offs[i] >> 32));
+    be32(large + 8 * l + 4, (uint32_t)offs[i]);
+    l++;
+  }
+  q = large + 8 * nlarge;
+  memcpy(q, packsum, 20);
+  sha1_init(&isha);
+  sha1_update(&isha, idx, (size_t)(q + 20 - idx));
+  sha1_final(&isha, q + 20);
+
+  snprintf(itmp, sizeof itmp, "%s/pack/tmp_idx_XXXXXX", s->objdir);
+  if ((ifd = mkstemp(itmp)) < 0) {
+    itmp[0] = '\0';
+    goto ioerr;
+  }
+  for (size_t off = 0; off < isz;) {
+    ssize_t r = write(ifd, idx + off, isz - off);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      goto ioerr;
+    off += (size_t)r;
+  }
+  fchmod(ifd, 0444);
+  close(ifd);
+  ifd = -1;
+
+  for (int i = 0; i < 20; i++)
+    snprintf(hex + 2 * i, 3, "%02x", packsum[i]);
+  snprintf(dst, sizeof dst, "%s/pack/pack-%s.pack", s->objdir, hex);
+  if (rename(ptmp, dst) != 0)
+    goto ioerr;
+  ptmp[0] = '\0';
+  snprintf(dst, sizeof dst, "%s/pack/pack-%s.idx", s->objdir, hex);
+  if (rename(itmp, dst) != 0)
+    goto ioerr;
+  itmp[0] = '\0';
+  /* libgit2 lists packs once; tell it about the new one. */
+  git_odb_refresh(s->odb);
   goto done;
 
-nomem:
-  error = mlab_fail(MLAB_ENOMEM, "snapshot: out of memory");
+ioerr:
+  error = sysfail("cannot write a pack in", s->objdir);
 done:
-  free_held(held, n);
+  if (zinit)
+    deflateEnd(&zs);
+  if (w && w->fd >= 0)
+    close(w->fd);
+  if (ifd >= 0)
+    close(ifd);
+  if (ptmp[0])
+    unlink(ptmp);
+  if (itmp[0])
+    unlink(itmp);
+  free(idx);
+  free(w);
+  free(offs);
+  free(crcs);
+  return error;
+}
+
+/* Writes the objects collected so far: loose when few, else one pack. */
+static int
+flush_pending(struct snap *s)
+{
+  int error = 0;
+  size_t j = 0;
+
+  if (!s->npend)
+    return 0;
+  qsort(s->pend, s->npend, sizeof *s->pend, cmp_pobj);
+  for (size_t i = 0; i < s->npend; i++) {
+    if (j && git_oid_equal(&s->pend[j - 1].oid, &s->pend[i].oid)) {
+      free(s->pend[i].data);
+      continue;
+    }
+    s->pend[j++] = s->pend[i];
+  }
+  s->npend = j;
+  if (s->npend >= PACK_MIN)
+    error = write_pack(s);
+  else
+    for (size_t i = 0; !error && i < s->npend; i++)
+      error = write_loose(s, &s->pend[i]);
+  free_pending(s);
+  return error;
+}
+
+static int
+has_object(struct snap *s, const git_oid *id)
+{
+  return git_odb_exists_ext(s->odb, id, GIT_ODB_LOOKUP_NO_REFRESH);
+}
+
+/* Takes data (malloc'd; ours from here on) as object id, unless the
+ * object database already has it. */
+static int
+add_object(struct snap *s, git_object_t type, const git_oid *id,
+           unsigned char *data, size_t len)
+{
+  if (has_object(s, id)) {
+    free(data);
+    return 0;
+  }
+  if (s->npend == s->cappend) {
+    size_t cap = s->cappend ? 2 * s->cappend : 64;
+    struct pobj *p = realloc(s->pend, cap * sizeof *p);
+    if (!p) {
+      free(data);
+      return nomem();
+    }
+    s->pend = p;
+    s->cappend = cap;
+  }
+  struct pobj *o = &s->pend[s->npend++];
+  git_oid_cpy(&o->oid, id);
+  o->type = type;
+  o->data = data;
+  o->len = len;
+  s->pend_bytes += len;
+  return s->pend_bytes > PENDING_MAX ? flush_pending(s) : 0;
+}
+
+/* ---- looking at the work tree ---- */
+
+#define GONE 1 /* hash_file: the file went away while we looked */
+
+static int64_t
+ns(struct timespec t)
+{
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Git's racy-clean rule.  A change made after t0 (the coarse clock when
+ * this snapshot began, which file times never run behind) gives the file a
+ * ctime >= t0; so a file whose times are already >= t0 may change again
+ * within the same clock tick without its stat data showing it, and its
+ * stat data is not trusted next time: it is hashed again.  A filesystem
+ * that keeps whole seconds is compared in seconds. */
+static int
+is_racy(const struct snap *s, const struct stat *st)
+{
+  if (st->st_mtim.tv_nsec == 0 && st->st_ctim.tv_nsec == 0)
+    return st->st_mtim.tv_sec >= s->t0.tv_sec ||
+           st->st_ctim.tv_sec >= s->t0.tv_sec;
+  return ns(st->st_mtim) >= ns(s->t0) || ns(st->st_ctim) >= ns(s->t0);
+}
+
+static void
+record_stat(const struct snap *s, struct node *n, const struct stat *st)
+{
+  n->mtime = ns(st->st_mtim);
+  n->ctime = ns(st->st_ctim);
+  n->size = (int64_t)st->st_size;
+  n->ino = (uint64_t)st->st_ino;
+  n->st_mode = (uint32_t)st->st_mode;
+  n->dev = (uint32_t)st->st_dev;
+  n->uid = (uint32_t)st->st_uid;
+  n->gid = (uint32_t)st->st_gid;
+  n->stat_ok = !is_racy(s, st);
+}
+
+static int
+same_stat(const struct node *n, const struct stat *st)
+{
+  return n->mtime == ns(st->st_mtim) && n->ctime == ns(st->st_ctim) &&
+         n->size == (int64_t)st->st_size && n->ino == (uint64_t)st->st_ino &&
+         n->st_mode == (uint32_t)st->st_mode;
+}
+
+/* Appends "/name" (or "name" at the top) to s->path, which holds plen
+ * bytes; *len is the new length.  Callers cut it back with
+ * s->path[plen] = '\0'. */
+static int
+path_push(struct snap *s, size_t plen, const char *name, size_t *len)
+{
+  size_t nl = strlen(name), at = plen ? plen + 1 : 0;
+  if (at + nl >= sizeof s->path)
+    return mlab_fail(MLAB_EINVAL, "snapshot: path too long: %s/%s", s->path,
+                     name);
+  if (plen)
+    s->path[plen] = '/';
+  memcpy(s->path + at, name, nl + 1);
+  *len = at + nl;
+  return 0;
+}
+
+/* Streams a big file into the object database (loose, as libgit2 writes
+ * it) unless its blob is there already; no filters, no whole-file buffer. */
+static int
+hash_big(struct snap *s, int dfd, const char *name, const struct stat *st,
+         git_oid *id)
+{
+  int error = 0, gerr, fd;
+  char abs[PATH_MAX * 2];
+  git_odb_stream *ws = NULL;
+  static char buf[1 << 16];
+
+  snprintf(abs, sizeof abs, "%s/%s", s->workdir, s->path);
+  if ((gerr = git_odb_hashfile(id, abs, GIT_OBJECT_BLOB)) < 0)
+    return access(abs, F_OK) != 0 ? GONE : gitfail(gerr, "cannot hash", abs);
+  if (has_object(s, id))
+    return 0;
+  if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return errno == ENOENT || errno == ELOOP ? GONE
+                                             : sysfail("cannot read", s->path);
+  if ((gerr = git_odb_open_wstream(&ws, s->odb, (git_object_size_t)st->st_size,
+                                   GIT_OBJECT_BLOB)) < 0) {
+    error = gitfail(gerr, "cannot store", s->path);
+    goto done;
+  }
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      error = sysfail("cannot read", s->path);
+      goto done;
+    }
+    if (r == 0)
+      break;
+    if ((gerr = git_odb_stream_write(ws, buf, (size_t)r)) < 0)
+      break;
+  }
+  /* A file that changed size while read fails here, loudly. */
+  if (gerr < 0 || (gerr = git_odb_stream_finalize_write(id, ws)) < 0)
+    error = gitfail(gerr, "cannot store (changed while read?)", s->path);
+
+done:
+  git_odb_stream_free(ws);
+  close(fd);
+  return error;
+}
+
+/* Reads name (a regular file or a link, as st says) and hashes it as a
+ * blob.  *data gets the content (malloc'd, the caller's), or NULL when a
+ * big file was streamed into the object database instead.  GONE when the
+ * file went away meanwhile. */
+static int
+hash_file(struct snap *s, int dfd, const char *name, const struct stat *st,
+          git_oid *id, unsigned char **data, size_t *len)
+{
+  unsigned char *b = NULL;
+  size_t cap, n = 0;
+  int fd;
+
+  *data = NULL;
+  *len = 0;
+  if (S_ISLNK(st->st_mode)) {
+    for (cap = st->st_size > 0 ? (size_t)st->st_size + 1 : 256;; cap *= 2) {
+      if (!(b = malloc(cap)))
+        return nomem();
+      ssize_t r = readlinkat(dfd, name, (char *)b, cap);
+      if (r < 0) {
+        free(b);
+        return errno == ENOENT || errno == EINVAL || errno == ENOTDIR
+                   ? GONE
+                   : sysfail("cannot read link", s->path);
+      }
+      if ((size_t)r < cap) {
+        n = (size_t)r;
+        break;
+      }
+      free(b);
+    }
+  } else {
+    if (st->st_size >= STREAM_MIN)
+      return hash_big(s, dfd, name, st, id);
+    fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return errno == ENOENT || errno == ELOOP || errno == ENOTDIR
+                 ? GONE
+                 : sysfail("cannot read", s->path);
+    cap = (size_t)st->st_size + 1;
+    for (;;) {
+      if (!b || n == cap) {
+        unsigned char *m = realloc(b, b ? (cap *= 2) : cap);
+        if (!m) {
+          free(b);
+          close(fd);
+          return nomem();
+        }
+        b = m;
+      }
+      ssize_t r = read(fd, b + n, cap - n);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0) {
+        free(b);
+        close(fd);
+        return sysfail("cannot read", s->path);
+      }
+      if (r == 0)
+        break;
+      n += (size_t)r;
+    }
+    close(fd);
+  }
+  git_odb_hash(id, b, n, GIT_OBJECT_BLOB);
+  *data = b;
+  *len = n;
+  return 0;
+}
+
+/* n (at s->path, len bytes) is gone from the work tree: drops it, except
+ * frozen files, which stay as they were recorded (with the directories
+ * that hold them).  Returns what is left of n, or NULL. */
+static struct node *
+vanish(struct snap *s, struct node *n, size_t len, int *changed)
+{
+  size_t m = 0, l2;
+
+  if (!is_tree(n) && is_frozen(s, s->path))
+    return n;
+  if (!is_tree(n) || !s->frozen) {
+    node_free(n);
+    *changed = 1;
+    return NULL;
+  }
+  for (size_t i = 0; i < n->nkids; i++) {
+    struct node *k = n->kids[i];
+    if (path_push(s, len, k->name, &l2) == 0)
+      k = vanish(s, k, l2, changed);
+    else {
+      node_free(k);
+      k = NULL;
+    }
+    s->path[len] = '\0';
+    if (k)
+      n->kids[m++] = k;
+  }
+  if (m != n->nkids) {
+    n->dirty = 1;
+    *changed = 1;
+  }
+  n->nkids = m;
+  if (!m) {
+    node_free(n);
+    return NULL;
+  }
+  return n;
+}
+
+static int walk_dir(struct snap *s, struct node *dir, int dfd, size_t plen);
+
+/* Brings the entry `name` of the directory dfd (whose path is s->path,
+ * plen bytes) up to date: *kidp is what was recorded (NULL: nothing) and
+ * becomes what is recorded now (NULL: nothing); *changed is set when that
+ * changes what the tree holds.  dtype is readdir's hint (DT_DIR spares a
+ * stat).  On error *kidp is still a node the tree owns, or NULL. */
+static int
+sync_entry(struct snap *s, int dfd, size_t plen, const char *name,
+           unsigned char dtype, struct node **kidp, int *changed)
+{
+  int error = 0, fd;
+  struct node *old = *kidp, *n;
+  struct stat st;
+  size_t len, dlen;
+  unsigned char *data = NULL;
+  uint32_t mode;
+  git_oid id;
+
+  if ((error = path_push(s, plen, name, &len)))
+    return error;
+  /* A recorded frozen file stays as it was: not even stat'ed. */
+  if (old && !is_tree(old) && is_frozen(s, s->path))
+    goto done;
+  if (dtype == DT_DIR)
+    st.st_mode = S_IFDIR;
+  else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) {
+      error = sysfail("cannot stat", s->path);
+      goto done;
+    }
+    goto gone;
+  }
+
+  if (S_ISDIR(st.st_mode)) {
+    fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && dtype == DT_DIR && (errno == ENOTDIR || errno == ELOOP)) {
+      s->path[plen] = '\0'; /* readdir's type was stale: look again */
+      return sync_entry(s, dfd, plen, name, DT_UNKNOWN, kidp, changed);
+    }
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+      goto gone;
+    if (fd < 0) {
+      error = sysfail("cannot open", s->path);
+      goto done;
+    }
+    if (old && !is_tree(old)) { /* a file became a directory */
+      node_free(old);
+      *kidp = old = NULL;
+      *changed = 1;
+    }
+    n = old ? old : node_new(name, strlen(name), MODE_TREE);
+    if (!n) {
+      close(fd);
+      error = nomem();
+      goto done;
+    }
+    *kidp = n;
+    error = walk_dir(s, n, fd, len);
+    close(fd);
+    if (!error && n->nkids == 0) { /* git records no empty directory */
+      node_free(n);
+      *kidp = NULL;
+      if (old)
+        *changed = 1;
+    } else if (n->dirty)
+      *changed = 1;
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+    goto gone; /* fifos, sockets, devices: git skips them too */
+  if (S_ISREG(st.st_mode) && s->max_bytes &&
+      (uint64_t)st.st_size > (uint64_t)s->max_bytes) {
+    if (old && !is_tree(old))
+      goto done; /* keeps what was recorded while it was small */
+    goto gone;
+  }
+  if (old && is_tree(old)) { /* a directory became a file */
+    old = *kidp = vanish(s, old, len, changed);
+    if (old)
+      goto done; /* frozen files below it keep the name */
+  }
+  if (old && old->stat_ok && same_stat(old, &st))
+    goto done;
+  error = hash_file(s, dfd, name, &st, &id, &data, &dlen);
+  if (error == GONE) {
+    error = 0;
+    goto gone;
+  }
+  if (error)
+    goto done;
+  mode = S_ISLNK(st.st_mode)      ? MODE_LINK
+         : (st.st_mode & S_IXUSR) ? MODE_EXEC
+                                  : MODE_BLOB;
+  if (old && git_oid_equal(&old->oid, &id)) {
+    free(data); /* touched, not changed: the blob is stored already */
+    data = NULL;
+  } else if (data && (error = add_object(s, GIT_OBJECT_BLOB, &id, data, dlen)))
+    goto done;
+  n = old;
+  if (!n) {
+    if (!(n = node_new(name, strlen(name), mode))) {
+      error = nomem();
+      goto done;
+    }
+    *kidp = n;
+    *changed = 1;
+  } else if (n->mode != mode || !git_oid_equal(&n->oid, &id))
+    *changed = 1;
+  n->mode = mode;
+  git_oid_cpy(&n->oid, &id);
+  record_stat(s, n, &st);
+  goto done;
+
+gone:
+  if (old)
+    *kidp = vanish(s, old, len, changed);
+done:
+  s->path[plen] = '\0';
+  return error;
+}
+
+/* A directory's names, sorted by strcmp, without ".", ".." and ".git"
+ * (git never records a path through a ".git" of any case). */
+struct names {
+  char *buf;
+  size_t len, cap;
+  struct name {
+    size_t off;
+    unsigned char type;
+  } * e;
+  size_t n, ncap;
+};
+
+static int
+cmp_name(const void *a, const void *b, void *buf)
+{
+  return strcmp((const char *)buf + ((const struct name *)a)->off,
+                (const char *)buf + ((const struct name *)b)->off);
+}
+
+static int
+read_names(struct snap *s, int dfd, struct names *nm)
+{
+  int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  struct dirent *e;
+
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return sysfail("cannot list", *s->path ? s->path : ".");
+  }
+  nm->len = nm->n = 0;
+  while ((errno = 0, e = readdir(d))) {
+    const char *x = e->d_name;
+    size_t l = strlen(x) + 1;
+    if (!strcmp(x, ".") || !strcmp(x, "..") || !strcasecmp(x, ".git"))
+      continue;
+    if (nm->len + l > nm->cap) {
+      size_t cap = nm->cap ? 2 * nm->cap : 4096;
+      while (cap < nm->len + l)
+        cap *= 2;
+      char *b = realloc(nm->buf, cap);
+      if (!b)
+        goto oom;
+      nm->buf = b;
+      nm->cap = cap;
+    }
+    if (nm->n == nm->ncap) {
+      size_t cap = nm->ncap ? 2 * nm->ncap : 64;
+      struct name *m = realloc(nm->e, cap * sizeof *m);
+      if (!m)
+        goto oom;
+      nm->e = m;
+      nm->ncap = cap;
+    }
+    memcpy(nm->buf + nm->len, x, l);
+    nm->e[nm->n].off = nm->len;
+    nm->e[nm->n].type = e->d_type;
+    nm->n++;
+    nm->len += l;
+  }
+  if (errno) {
+    int err = sysfail("cannot list", *s->path ? s->path : ".");
+    closedir(d);
+    return err;
+  }
+  closedir(d);
+  qsort_r(nm->e, nm->n, sizeof *nm->e, cmp_name, nm->buf);
+  return 0;
+
+oom:
+  closedir(d);
+  return nomem();
+}
+
+/* Merges the directory dfd (path s->path, plen bytes) into dir. */
+static int
+walk_dir(struct snap *s, struct node *dir, int dfd, size_t plen)
+{
+  int error = 0, changed = 0;
+  struct names nm = {0};
+  struct node **nk = NULL;
+  size_t i = 0, j = 0, m = 0, len;
+
+  if ((error = read_names(s, dfd, &nm)))
+    goto done;
+  if (!(nk = malloc((nm.n + dir->nkids + 1) * sizeof *nk))) {
+    error = nomem();
+    goto done;
+  }
+  while (!error && (i < nm.n || j < dir->nkids)) {
+    const char *name = i < nm.n ? nm.buf + nm.e[i].off : NULL;
+    struct node *kid = j < dir->nkids ? dir->kids[j] : NULL;
+    int c = !name ? 1 : !kid ? -1 : strcmp(name, kid->name);
+    if (c > 0) { /* recorded, no longer there */
+      if ((error = path_push(s, plen, kid->name, &len)))
+        break;
+      kid = vanish(s, kid, len, &changed);
+      s->path[plen] = '\0';
+      j++;
+    } else {
+      if (c == 0)
+        j++;
+      else
+        kid = NULL;
+      error = sync_entry(s, dfd, plen, name, nm.e[i].type, &kid, &changed);
+      i++;
+    }
+    if (kid)
+      nk[m++] = kid;
+  }
+  while (j < dir->nkids) /* after an error: keep the rest owned */
+    nk[m++] = dir->kids[j++];
+  free(dir->kids);
+  dir->kids = nk;
+  dir->cap = nm.n + dir->nkids + 1;
+  dir->nkids = m;
+  nk = NULL;
+  if (changed)
+    dir->dirty = 1;
+
+done:
+  free(nk);
+  free(nm.buf);
+  free(nm.e);
+  return error;
+}
+
+/* Copies path into out without "." and empty components.  1 when it
+ * cannot be taken at its word (absolute, or ".." that a symbolic link
+ * could bend): the caller walks the whole work tree instead. */
+static int
+norm_path(const char *path, char *out, size_t cap)
+{
+  size_t n = 0;
+  if (path[0] == '/')
+    return 1;
+  for (const char *p = path; *p;) {
+    const char *e = strchr(p, '/');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (l == 2 && p[0] == '.' && p[1] == '.')
+      return 1;
+    if (l && !(l == 1 && p[0] == '.')) {
+      if (n + l + 2 > cap)
+        return mlab_fail(MLAB_EINVAL, "snapshot: path too long: %s", path);
+      if (n)
+        out[n++] = '/';
+      memcpy(out + n, p, l);
+      n += l;
+    }
+    p += l + (e ? 1 : 0);
+  }
+  out[n] = '\0';
+  return 0;
+}
+
+/* Brings the one path rest (below dir, the directory dfd at s->path, plen
+ * bytes) up to date; *walk is set when only a walk of everything can
+ * tell. */
+static int
+apply_path(struct snap *s, struct node *dir, int dfd, size_t plen, char *rest,
+           int *walk, int *changed)
+{
+  int error = 0, found, ch = 0, fd, leaf;
+  char *slash = strchr(rest, '/');
+  struct stat st;
+  size_t pos, len;
+  struct node *kid;
+
+  if (slash)
+    *slash = '\0';
+  leaf = !slash;
+  if (!strcasecmp(rest, ".git"))
+    goto done; /* never recorded */
+  pos = kid_pos(dir, rest, &found);
+  kid = found ? dir->kids[pos] : NULL;
+  if (fstatat(dfd, rest, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT && errno != ENOTDIR) {
+      error = sysfail("cannot stat", rest);
+      goto done;
+    }
+    leaf = 1; /* gone, and all below it with it */
+  } else if (S_ISLNK(st.st_mode) || (!leaf && !S_ISDIR(st.st_mode)) ||
+             (S_ISREG(st.st_mode) && st.st_nlink > 1)) {
+    /* Written through a link, or a file whose other names changed too. */
+    *walk = 1;
+    goto done;
+  }
+  if ((error = path_push(s, plen, rest, &len)))
+    goto done;
+  if (!leaf && kid && !is_tree(kid) && is_frozen(s, s->path)) {
+    *walk = 1; /* a frozen file where a directory now is: let a walk judge */
+    s->path[plen] = '\0';
+    goto done;
+  }
+  if (leaf) {
+    s->path[plen] = '\0';
+    error = sync_entry(s, dfd, plen, rest, DT_UNKNOWN, &kid, &ch);
+    goto set;
+  }
+  if (kid && !is_tree(kid)) { /* a file became a directory */
+    node_free(kid);
+    kid = NULL;
+    ch = 1;
+  }
+  if (!kid && !(kid = node_new(rest, strlen(rest), MODE_TREE))) {
+    s->path[plen] = '\0';
+    error = nomem();
+    goto set;
+  }
+  fd = openat(dfd, rest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    error = sysfail("cannot open", s->path);
+  else {
+    error = apply_path(s, kid, fd, len, slash + 1, walk, &ch);
+    close(fd);
+  }
+  s->path[plen] = '\0';
+  if (kid->nkids == 0) { /* git records no empty directory */
+    node_free(kid);
+    kid = NULL;
+    ch = ch || found;
+  }
+set:
+  if (kid_set(dir, pos, found, kid) != 0 && !error)
+    error = nomem();
+  if (ch) {
+    dir->dirty = 1;
+    *changed = 1;
+  }
+done:
+  if (slash)
+    *slash = '/';
+  return error;
+}
+
+static int
+apply_paths(struct snap *s, const char *const *paths, size_t n, int *walk)
+{
+  char rel[PATH_MAX];
+  int error = 0, changed = 0;
+
+  for (size_t i = 0; !error && !*walk && i < n; i++) {
+    int r = norm_path(paths[i], rel, sizeof rel);
+    if (r < 0)
+      return r;
+    if (r > 0 || !rel[0]) { /* odd, or the whole work tree */
+      *walk = 1;
+      break;
+    }
+    s->path[0] = '\0';
+    error = apply_path(s, s->root, s->wdfd, 0, rel, walk, &changed);
+  }
+  s->path[0] = '\0';
+  return error;
+}
+
+/* ---- trees, the commit, refs ---- */
+
+/* Git's tree order: names compared as bytes, a directory as if its name
+ * ended in "/". */
+static int
+cmp_tree_order(const void *pa, const void *pb)
+{
+  const struct node *a = *(struct node *const *)pa;
+  const struct node *b = *(struct node *const *)pb;
+  size_t la = strlen(a->name), lb = strlen(b->name), n = la < lb ? la : lb;
+  int c = memcmp(a->name, b->name, n);
+  if (c)
+    return c;
+  unsigned ca = la > n ? (unsigned char)a->name[n] : is_tree(a) ? '/' : 0;
+  unsigned cb = lb > n ? (unsigned char)b->name[n] : is_tree(b) ? '/' : 0;
+  return (int)ca - (int)cb;
+}
+
+static int
+tbuf_reserve(struct snap *s, size_t need)
+{
+  if (need <= s->tcap)
+    return 0;
+  size_t cap = s->tcap ? s->tcap : 4096;
+  while (cap < need)
+    cap *= 2;
+  unsigned char *b = realloc(s->tbuf, cap);
+  if (!b)
+    return nomem();
+  s->tbuf = b;
+  s->tcap = cap;
+  return 0;
+}
+
+/* Computes (and stores, when new) the tree of every dirty directory under
+ * dir, children first. */
+static int
+write_tree(struct snap *s, struct node *dir)
+{
+  int error = 0;
+  struct node **order = dir->kids;
+  size_t len = 0;
+  git_oid id;
+  unsigned char *copy;
+
+  if (!dir->dirty)
+    return 0;
+  for (size_t i = 0; i < dir->nkids; i++)
+    if (is_tree(dir->kids[i]) && (error = write_tree(s, dir->kids[i])))
+      return error;
+  /* strcmp order is tree order unless a directory's name is a prefix of a
+   * sibling's ("a" and "a.txt"); sort a copy only then. */
+  for (size_t i = 1; i < dir->nkids; i++) {
+    if (cmp_tree_order(&dir->kids[i - 1], &dir->kids[i]) > 0) {
+      if (!(order = malloc(dir->nkids * sizeof *order)))
+        return nomem();
+      memcpy(order, dir->kids, dir->nkids * sizeof *order);
+      qsort(order, dir->nkids, sizeof *order, cmp_tree_order);
+      break;
+    }
+  }
+  for (size_t i = 0; i < dir->nkids; i++) {
+    const struct node *k = order[i];
+    size_t nl = strlen(k->name);
+    if ((error = tbuf_reserve(s, len + 8 + nl + 1 + GIT_OID_RAWSZ)))
+      goto done;
+    len += (size_t)sprintf((char *)s->tbuf + len, "%o ", (unsigned)k->mode);
+    memcpy(s->tbuf + len, k->name, nl + 1);
+    len += nl + 1;
+    memcpy(s->tbuf + len, k->oid.id, GIT_OID_RAWSZ);
+    len += GIT_OID_RAWSZ;
+  }
+  git_odb_hash(&id, s->tbuf, len, GIT_OBJECT_TREE);
+  if (!git_oid_equal(&id, &dir->oid)) {
+    if (!(copy = malloc(len ? len : 1))) {
+      error = nomem();
+      goto done;
+    }
+    memcpy(copy, s->tbuf, len);
+    if ((error = add_object(s, GIT_OBJECT_TREE, &id, copy, len)))
+      goto done;
+  }
+  git_oid_cpy(&dir->oid, &id);
+  dir->dirty = 0;
+
+done:
+  if (order != dir->kids)
+    free(order);
+  return error;
+}
+
+/* The commit object, as git_commit_create would write it. */
+static int
+make_commit(struct snap *s, const char *message, git_oid *id)
+{
+  char tree[GIT_OID_HEXSZ + 1], parent[GIT_OID_HEXSZ + 1], sig[128];
+  time_t now = time(NULL);
+  struct tm tm;
+  long off;
+  unsigned char *buf;
+  size_t cap, len;
+
+  localtime_r(&now, &tm);
+  off = tm.tm_gmtoff / 60;
+  snprintf(sig, sizeof sig, "%s <%s> %lld %c%02ld%02ld", SNAP_NAME, SNAP_EMAIL,
+           (long long)now, off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+  git_oid_tostr(tree, sizeof tree, &s->root->oid);
+  git_oid_tostr(parent, sizeof parent, &s->head);
+  cap = strlen(message) + 2 * sizeof sig + 3 * sizeof tree + 64;
+  if (!(buf = malloc(cap)))
+    return nomem();
+  len = (size_t)snprintf((char *)buf, cap,
+                         "tree %s\n%s%s%sauthor %s\ncommitter %s\n\n%s", tree,
+                         s->born ? "parent " : "", s->born ? parent : "",
+                         s->born ? "\n" : "", sig, sig, message);
+  git_odb_hash(id, buf, len, GIT_OBJECT_COMMIT);
+  return add_object(s, GIT_OBJECT_COMMIT, id, buf, len);
+}
+
+/* Points the loose ref `name` at id the way git does (name.lock made with
+ * O_EXCL, renamed over the ref): a loose ref outranks a packed one, and a
+ * lock left by a killed host makes this fail until resume clears it. */
+static int
+write_ref(struct snap *s, const char *name, const git_oid *id)
+{
+  char path[PATH_MAX], lock[PATH_MAX + 8], line[GIT_OID_HEXSZ + 2];
+  int valid = 0, fd;
+  const char *gd = git_repository_path(s->repo);
+
+  if (git_reference_name_is_valid(&valid, name) < 0 || !valid)
+    return mlab_fail(MLAB_EINVAL, "snapshot: bad ref name '%s'", name);
+  if (snprintf(path, sizeof path, "%s%s", gd, name) >= (int)sizeof path)
+    return mlab_fail(MLAB_EINVAL, "snapshot: ref name too long: %s", name);
+  snprintf(lock, sizeof lock, "%s.lock", path);
+  fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) { /* a tag with "/" in its name */
+    for (char *q = lock + strlen(gd); *q; q++) {
+      if (*q != '/')
+        continue;
+      *q = '\0';
+      mkdir(lock, 0755);
+      *q = '/';
+    }
+    fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
+  if (fd < 0)
+    return sysfail("cannot lock", lock);
+  git_oid_tostr(line, sizeof line, id);
+  strcat(line, "\n");
+  if (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1) {
+    int err = sysfail("cannot write", lock);
+    close(fd);
+    unlink(lock);
+    return err;
+  }
+  close(fd);
+  if (rename(lock, path) != 0) {
+    int err = sysfail("cannot write", path);
+    unlink(lock);
+    return err;
+  }
+  return 0;
+}
+
+/* Moves the branch HEAD names (or HEAD itself, when detached) and the tag
+ * to id.  No compare-and-swap: the run is the history's only writer. */
+static int
+move_refs(struct snap *s, const git_oid *id, const char *tag)
+{
+  int error = 0, gerr;
+  git_reference *head = NULL;
+  char name[512];
+
+  if ((gerr = git_reference_lookup(&head, s->repo, "HEAD")) < 0)
+    return gitfail(gerr, "cannot read", "HEAD");
+  snprintf(name, sizeof name, "%s",
+           git_reference_type(head) == GIT_REFERENCE_SYMBOLIC
+               ? git_reference_symbolic_target(head)
+               : "HEAD");
+  git_reference_free(head);
+  if ((error = write_ref(s, name, id)) || !tag)
+    return error;
+  if (snprintf(name, sizeof name, "refs/tags/%s", tag) >= (int)sizeof name)
+    return mlab_fail(MLAB_EINVAL, "snapshot: tag too long: %s", tag);
+  return write_ref(s, name, id);
+}
+
+/* The work tree is opened by its path at each commit: whoever holds the
+ * handle may have replaced the folder itself since (an importer that puts
+ * each step's copy in place), and a descriptor would still name the old,
+ * deleted one.  One open per commit. */
+static int
+reopen_workdir(struct snap *s)
+{
+  int fd = open(s->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return sysfail("cannot open workspace", s->workdir);
+  close(s->wdfd);
+  s->wdfd = fd;
+  return 0;
+}
+
+int
+snap_commit_ex(struct snap *s, const char *tag, const char *message,
+               const struct snap_commit_opts *o, char out_hex[SNAP_OID_HEX])
+{
+  int error = 0, walk = !o || !o->paths;
+  git_oid id;
+
+  if (s->wdfd < 0)
+    return mlab_fail(MLAB_EINVAL, "snapshot: no workspace attached");
+  if ((error = reopen_workdir(s)))
+    return error;
+  if (tag && !*tag)
+    return mlab_fail(MLAB_EINVAL, "snapshot: empty tag name");
+  clock_gettime(CLOCK_REALTIME_COARSE, &s->t0);
+  if ((error = load_model(s)))
+    goto done;
+  s->path[0] = '\0';
+  if (!walk)
+    error = apply_paths(s, o->paths, o->npaths, &walk);
+  if (!error && walk) {
+    error = walk_dir(s, s->root, s->wdfd, 0);
+    s->path[0] = '\0';
+  }
+  if (!error)
+    s->root->dirty |= !s->born; /* the root commit writes its tree */
+  if (error || (error = write_tree(s, s->root)) ||
+      (error = make_commit(s, message ? message : "", &id)) ||
+      (error = flush_pending(s)) || (error = move_refs(s, &id, tag)))
+    goto done;
+  git_oid_cpy(&s->head, &id);
+  s->born = 1;
+  s->committed = 1;
+  if (out_hex)
+    git_oid_tostr(out_hex, SNAP_OID_HEX, &id);
+  if (!(o && (o->flags & SNAP_COMMIT_NOSYNC)))
+    error = snap_sync(s, NULL);
+  return error;
+
+done:
+  /* The tree in memory may be ahead of HEAD now: start again from HEAD. */
+  free_pending(s);
+  drop_model(s);
   return error;
 }
 
@@ -282,101 +1960,316 @@ int
 snap_commit(struct snap *s, const char *tag, const char *message,
             char out_hex[SNAP_OID_HEX])
 {
-  int error = 0, gerr;
-  git_index *idx = NULL;
-  git_tree *tree = NULL;
-  git_commit *parent = NULL;
-  git_signature *sig = NULL;
-  git_object *obj = NULL;
-  git_oid tree_id, commit_id, tag_id, head_id;
-  git_index_entry *held = NULL;
-  size_t nheld = 0;
+  return snap_commit_ex(s, tag, message, NULL, out_hex);
+}
 
-  if (s->wdfd < 0)
-    return mlab_fail(MLAB_EINVAL, "snapshot: no workspace attached");
+int
+snap_sync(struct snap *s, const char *const *extra)
+{
+  struct stat g, st;
 
-  gerr = git_reference_name_to_id(&head_id, s->repo, "HEAD");
-  if (gerr == 0)
-    gerr = git_commit_lookup(&parent, s->repo, &head_id);
-  else if (gerr == GIT_ENOTFOUND)
-    gerr = 0; /* unborn HEAD: this is the root commit */
-  if (gerr < 0) {
-    error = gitfail(gerr, "cannot read", "HEAD");
-    goto done;
-  }
-  s->born = parent != NULL;
-
-  /* The on-disk index carries the stat cache that keeps a step cheap;
-   * read it (force 0: only if another handle rewrote it). */
-  if ((gerr = git_repository_index(&idx, s->repo)) < 0 ||
-      (gerr = git_index_read(idx, 0)) < 0) {
-    error = gitfail(gerr, "cannot read", "index");
-    goto done;
-  }
-  if (s->born && (error = hold_frozen(&held, &nheld, s, idx)))
-    goto done;
-  s->held = held;
-  s->nheld = nheld;
-  /* FORCE: the workspace's .gitignore is not honoured, so an agent cannot
-   * hide files from history.  update_all records deletions, which add_all
-   * alone leaves in the index. */
-  if ((gerr = git_index_add_all(idx, NULL, GIT_INDEX_ADD_FORCE, add_filter,
-                                s)) < 0 ||
-      (gerr = git_index_update_all(idx, NULL, add_filter, s)) < 0) {
-    error = gitfail(gerr, "cannot stage", "workspace");
-    goto done;
-  }
-  s->held = NULL;
-  s->nheld = 0;
-  for (size_t i = 0; i < nheld; i++) {
-    if ((gerr = git_index_add(idx, &held[i])) < 0) {
-      error = gitfail(gerr, "cannot keep frozen", held[i].path);
-      goto done;
+  if (syncfs(s->gitfd) != 0 || fstat(s->gitfd, &g) != 0)
+    return sysfail("cannot flush", git_repository_path(s->repo));
+  for (; extra && *extra; extra++) {
+    if (stat(*extra, &st) != 0)
+      return sysfail("cannot flush", *extra);
+    if (st.st_dev == g.st_dev)
+      continue;
+    int fd = open(*extra, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || syncfs(fd) != 0) {
+      int err = sysfail("cannot flush", *extra);
+      if (fd >= 0)
+        close(fd);
+      return err;
     }
+    close(fd);
   }
-  if ((gerr = git_index_write(idx)) < 0 ||
-      (gerr = git_index_write_tree(&tree_id, idx)) < 0 ||
-      (gerr = git_tree_lookup(&tree, s->repo, &tree_id)) < 0) {
-    error = gitfail(gerr, "cannot write", "tree");
-    goto done;
-  }
+  return 0;
+}
 
-  if ((gerr = git_signature_now(&sig, SNAP_NAME, SNAP_EMAIL)) < 0) {
-    error = gitfail(gerr, "cannot make", "signature");
-    goto done;
-  }
-  /* Committed even when the tree equals the parent's: every step has a
-   * commit and a tag, which resume and diff rely on. */
-  gerr = git_commit_create(&commit_id, s->repo, "HEAD", sig, sig, NULL,
-                           message ? message : "", tree, parent ? 1 : 0,
-                           (const git_commit **)&parent);
-  if (gerr < 0) {
-    error = gitfail(gerr, "cannot commit", tag);
-    goto done;
-  }
+/* ---- after a crash ---- */
 
-  if (tag) {
-    if ((gerr = git_object_lookup(&obj, s->repo, &commit_id,
-                                  GIT_OBJECT_COMMIT)) < 0 ||
-        (gerr = git_tag_create_lightweight(&tag_id, s->repo, tag, obj, 1)) <
-            0) {
-      error = gitfail(gerr, "cannot tag", tag);
-      goto done;
-    }
+static int
+is_hex(const char *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isxdigit((unsigned char)p[i]) || isupper((unsigned char)p[i]))
+      return 0;
+  return p[n] == '\0';
+}
+
+static int
+read_all(const char *path, unsigned char **out, size_t *len)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  unsigned char *b;
+  size_t n = 0;
+
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
   }
-  if (out_hex)
-    git_oid_tostr(out_hex, SNAP_OID_HEX, &commit_id);
+  if (!(b = malloc((size_t)st.st_size + 1))) {
+    close(fd);
+    return -1;
+  }
+  while (n < (size_t)st.st_size) {
+    ssize_t r = read(fd, b + n, (size_t)st.st_size - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    n += (size_t)r;
+  }
+  close(fd);
+  *out = b;
+  *len = n;
+  return 0;
+}
+
+/* A pack is whole when its index checks out, and the pack has the length
+ * the index implies and the checksum both name. */
+static int
+pack_ok(const char *idxpath, const char *packpath)
+{
+  unsigned char *idx = NULL, *pack = NULL, sum[20];
+  size_t ilen = 0, plen = 0;
+  int ok = 0;
+  struct sha1 c;
+
+  if (read_all(idxpath, &idx, &ilen) != 0 ||
+      read_all(packpath, &pack, &plen) != 0)
+    goto done;
+  if (ilen < 8 + 1024 + 40 || memcmp(idx, "\377tOc\0\0\0\2", 8) != 0)
+    goto done;
+  uint32_t n = get_be32(idx + 8 + 255 * 4);
+  if (ilen < 8 + 1024 + (size_t)n * 28 + 40)
+    goto done;
+  sha1_init(&c);
+  sha1_update(&c, idx, ilen - 20);
+  sha1_final(&c, sum);
+  if (memcmp(sum, idx + ilen - 20, 20) != 0)
+    goto done;
+  if (plen < 32 || memcmp(pack, "PACK", 4) != 0 || get_be32(pack + 8) != n)
+    goto done;
+  sha1_init(&c);
+  sha1_update(&c, pack, plen - 20);
+  sha1_final(&c, sum);
+  ok = memcmp(sum, pack + plen - 20, 20) == 0 &&
+       memcmp(sum, idx + ilen - 40, 20) == 0;
 
 done:
-  git_object_free(obj);
-  git_signature_free(sig);
-  git_commit_free(parent);
-  git_tree_free(tree);
-  git_index_free(idx);
-  s->held = NULL;
-  s->nheld = 0;
-  free_held(held, nheld);
+  free(idx);
+  free(pack);
+  return ok;
+}
+
+static int
+repair_packs(struct snap *s, int *removed)
+{
+  char dir[PATH_MAX], a[PATH_MAX * 2], b[PATH_MAX * 2];
+  DIR *d;
+  struct dirent *e;
+
+  snprintf(dir, sizeof dir, "%s/pack", s->objdir);
+  if (!(d = opendir(dir)))
+    return errno == ENOENT ? 0 : sysfail("cannot list", dir);
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    snprintf(a, sizeof a, "%s/%s", dir, e->d_name);
+    if (!strncmp(e->d_name, "tmp_", 4)) {
+      if (unlink(a) == 0)
+        (*removed)++;
+      continue;
+    }
+    if (l < 5 || strncmp(e->d_name, "pack-", 5))
+      continue;
+    const char *dot = strrchr(e->d_name, '.');
+    if (!dot || (strcmp(dot, ".idx") && strcmp(dot, ".pack")))
+      continue;
+    snprintf(b, sizeof b, "%s/%.*s.%s", dir, (int)(dot - e->d_name), e->d_name,
+             strcmp(dot, ".idx") ? "idx" : "pack");
+    if (!strcmp(dot, ".pack")) {
+      if (access(b, F_OK) != 0 && unlink(a) == 0) /* no index: unreadable */
+        (*removed)++;
+      continue;
+    }
+    if (!pack_ok(a, b)) {
+      /* The index first: without it the pack is never read. */
+      if (unlink(a) == 0)
+        (*removed)++;
+      if (unlink(b) == 0)
+        (*removed)++;
+    }
+  }
+  closedir(d);
+  return 0;
+}
+
+static int
+repair_loose(struct snap *s, int *removed)
+{
+  int error = 0, gerr;
+  git_odb *odb = NULL;
+  git_odb_backend *be = NULL;
+  char dir[PATH_MAX], p[PATH_MAX * 2], hex[GIT_OID_HEXSZ + 1];
+  git_oid id;
+
+  /* An object database of the loose objects alone, so each is read from
+   * its own file (strict hash checking is libgit2's default). */
+  if ((gerr = git_odb_new(&odb)) < 0 ||
+      (gerr = git_odb_backend_loose(&be, s->objdir, -1, 0, 0, 0)) < 0 ||
+      (gerr = git_odb_add_backend(odb, be, 1)) < 0) {
+    if (be && gerr < 0 && odb)
+      be->free(be);
+    error = gitfail(gerr, "cannot check objects in", s->objdir);
+    goto done;
+  }
+  for (int i = 0; i < 256; i++) {
+    DIR *d;
+    struct dirent *e;
+    snprintf(dir, sizeof dir, "%s/%02x", s->objdir, i);
+    if (!(d = opendir(dir)))
+      continue;
+    while ((e = readdir(d))) {
+      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+      if (!strncmp(e->d_name, "tmp_", 4)) {
+        if (unlink(p) == 0)
+          (*removed)++;
+        continue;
+      }
+      if (!is_hex(e->d_name, GIT_OID_HEXSZ - 2))
+        continue;
+      snprintf(hex, sizeof hex, "%02x%.38s", i, e->d_name);
+      git_oid_fromstr(&id, hex);
+      git_odb_object *obj = NULL;
+      gerr = git_odb_read(&obj, odb, &id);
+      git_odb_object_free(obj);
+      if (gerr < 0 && gerr != GIT_ENOTFOUND && unlink(p) == 0)
+        (*removed)++;
+    }
+    closedir(d);
+  }
+
+done:
+  git_odb_free(odb);
   return error;
+}
+
+/* Loose refs that do not hold an id or a symbolic target. */
+static void
+repair_refs(const char *dir, int *removed)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char p[PATH_MAX * 2];
+  struct stat st;
+
+  if (!d)
+    return;
+  while ((e = readdir(d))) {
+    unsigned char *b = NULL;
+    size_t n = 0;
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    if (lstat(p, &st) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      repair_refs(p, removed);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) || strstr(e->d_name, ".lock"))
+      continue;
+    if (read_all(p, &b, &n) != 0)
+      continue;
+    int ok = (n == GIT_OID_HEXSZ + 1 && b[GIT_OID_HEXSZ] == '\n') ||
+             (n > 5 && !memcmp(b, "ref: ", 5));
+    if (ok && n == GIT_OID_HEXSZ + 1) {
+      b[GIT_OID_HEXSZ] = '\0';
+      ok = is_hex((char *)b, GIT_OID_HEXSZ);
+    }
+    free(b);
+    if (!ok && unlink(p) == 0)
+      (*removed)++;
+  }
+  closedir(d);
+}
+
+int
+snap_repair(struct snap *s, int *removed)
+{
+  int error, n = 0;
+  char refs[PATH_MAX];
+
+  if (!(error = repair_packs(s, &n)))
+    error = repair_loose(s, &n);
+  snprintf(refs, sizeof refs, "%srefs", git_repository_path(s->repo));
+  repair_refs(refs, &n);
+  git_odb_refresh(s->odb);
+  drop_model(s);
+  if (removed)
+    *removed = n;
+  return error;
+}
+
+/* 1 when every object of tree id that old (a tree id, or NULL) lacks can
+ * be read. */
+static int
+tree_has(struct snap *s, const git_oid *id, const git_oid *old)
+{
+  git_tree *t = NULL, *ot = NULL;
+  int ok = 1;
+
+  if (old && git_oid_equal(id, old))
+    return 1;
+  if (git_tree_lookup(&t, s->repo, id) < 0)
+    return 0;
+  if (old && git_tree_lookup(&ot, s->repo, old) < 0)
+    ot = NULL;
+  for (size_t i = 0; ok && i < git_tree_entrycount(t); i++) {
+    const git_tree_entry *e = git_tree_entry_byindex(t, i);
+    const git_tree_entry *oe =
+        ot ? git_tree_entry_byname(ot, git_tree_entry_name(e)) : NULL;
+    const git_oid *eid = git_tree_entry_id(e);
+    size_t len;
+    git_object_t type;
+    if (oe && git_oid_equal(git_tree_entry_id(oe), eid))
+      continue;
+    if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+      ok = tree_has(s, eid,
+                    oe && git_tree_entry_type(oe) == GIT_OBJECT_TREE
+                        ? git_tree_entry_id(oe)
+                        : NULL);
+    else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+      ok = git_odb_read_header(&len, &type, s->odb, eid) == 0;
+  }
+  git_tree_free(t);
+  git_tree_free(ot);
+  return ok;
+}
+
+int
+snap_has(struct snap *s, const char *hex)
+{
+  git_oid id;
+  git_commit *c = NULL, *p = NULL;
+  int ok;
+
+  if (!hex || strlen(hex) != GIT_OID_HEXSZ || git_oid_fromstr(&id, hex) < 0)
+    return mlab_fail(MLAB_EINVAL, "snapshot: not a commit id: %s",
+                     hex ? hex : "(null)");
+  if (git_commit_lookup(&c, s->repo, &id) < 0)
+    return 0;
+  if (git_commit_parentcount(c) > 0 && git_commit_parent(&p, c, 0) < 0)
+    ok = 0;
+  else
+    ok = tree_has(s, git_commit_tree_id(c), p ? git_commit_tree_id(p) : NULL);
+  git_commit_free(p);
+  git_commit_free(c);
+  return ok;
 }
 
 static int
@@ -427,6 +2320,32 @@ snap_tree(struct snap *s, const char *rev, char out_hex[SNAP_OID_HEX])
     git_oid_tostr(out_hex, SNAP_OID_HEX, git_commit_tree_id(c));
   git_commit_free(c);
   return error;
+}
+
+int
+snap_tag(struct snap *s, const char *name, const char *rev)
+{
+  git_commit *c = NULL;
+  git_oid oid;
+  int error = lookup_commit(&c, s, rev);
+  if (!error &&
+      git_tag_create_lightweight(&oid, s->repo, name, (git_object *)c, 1) < 0)
+    error = mlab_fail(MLAB_ERROR, "snapshot: cannot tag %s as %s: %s", rev,
+                      name, git_error_last() ? git_error_last()->message : "?");
+  git_commit_free(c);
+  return error;
+}
+
+int
+snap_untag(struct snap *s, const char *name)
+{
+  int rc = git_tag_delete(s->repo, name);
+  if (rc == GIT_ENOTFOUND)
+    return MLAB_ENOTFOUND;
+  if (rc < 0)
+    return mlab_fail(MLAB_ERROR, "snapshot: cannot remove tag %s: %s", name,
+                     git_error_last() ? git_error_last()->message : "?");
+  return 0;
 }
 
 /* A growing NUL-terminated buffer (curl's write-callback pattern). */
@@ -618,29 +2537,6 @@ dir_nonempty(const char *dir)
   return found;
 }
 
-/* mkdir -p: libgit2 makes only the last component of target_directory. */
-static int
-mkdir_p(const char *dir)
-{
-  char p[4096];
-  size_t n = strlen(dir);
-
-  if (n >= sizeof p) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(p, dir, n + 1);
-  for (char *q = p + 1; *q; q++) {
-    if (*q != '/')
-      continue;
-    *q = '\0';
-    if (mkdir(p, 0755) != 0 && errno != EEXIST)
-      return -1;
-    *q = '/';
-  }
-  return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int
 snap_checkout(struct snap *s, const char *rev, const char *dir)
 {
@@ -656,9 +2552,9 @@ snap_checkout(struct snap *s, const char *rev, const char *dir)
   if (full)
     return mlab_fail(MLAB_EEXISTS, "snapshot: checkout into %s: not empty",
                      dir);
-  if (mkdir_p(dir) != 0)
-    return mlab_fail(MLAB_ERROR, "snapshot: checkout into %s: %s", dir,
-                     strerror(errno));
+  /* libgit2 makes only the last component of target_directory. */
+  if ((error = fsu_mkdir_p(dir)))
+    return error;
   git_checkout_options_init(&o, GIT_CHECKOUT_OPTIONS_VERSION);
   if ((error = lookup_commit(&c, s, rev)))
     goto done;
@@ -707,6 +2603,8 @@ snap_restore(struct snap *s, const char *rev)
   }
 
 done:
+  /* Files were rewritten: the next commit rehashes them once. */
+  drop_model(s);
   git_commit_free(c);
   return error;
 }

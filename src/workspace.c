@@ -411,8 +411,6 @@ copy_capped(const char *rel, const char *src, const char *dst, size_t cap)
     if (left == 0)
       break;
   }
-  if (!error && fsync(out) != 0)
-    error = mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel, strerror(errno));
 done:
   if (in >= 0)
     close(in);
@@ -466,7 +464,7 @@ undo_push(struct ws *ws, const char *rel, const char *abs, const char *real)
   if (!real) {
     if (pathf(p, "%s/%ld.absent", dir, n))
       return mlab_fail(MLAB_EINVAL, "undo store path too long");
-    return fsu_write_atomic(p, "", 0);
+    return fsu_write_atomic_nosync(p, "", 0);
   }
   if (pathf(p, "%s/%ld", dir, n))
     return mlab_fail(MLAB_EINVAL, "undo store path too long");
@@ -529,25 +527,12 @@ append_checked(const char *rel, const char *path, const char *data, size_t len)
   int error = open_checked(&fd, rel, path, O_WRONLY | O_APPEND | O_CREAT, &st);
   if (error)
     return error;
-  int fresh = st.st_size == 0;
-  if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+  /* No fsync: the step that called this ends with one flush of the run's
+   * filesystem (snap_sync) covering the workspace, history and trace. */
+  if (write_all(fd, data, len) != 0)
     error = mlab_fail(MLAB_ERROR, "cannot append to '%s': %s", rel,
                       strerror(errno));
   close(fd);
-  if (!error && fresh) {
-    /* A new name is durable once its folder is synced. */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-      *slash = '\0';
-      int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-      }
-    }
-  }
   return error;
 }
 
@@ -570,7 +555,7 @@ put(struct ws *ws, const char *rel, const char *data, size_t len, int append)
     return error;
   if (append)
     return append_checked(rel, exists ? real : abs, data, len);
-  return fsu_write_atomic(abs, data, len);
+  return fsu_write_atomic_nosync(abs, data, len);
 }
 
 int

@@ -48,22 +48,30 @@ lws_gc(lua_State *L)
   return 0;
 }
 
+static void
+names_free(void *names)
+{
+  ws_names_free(names);
+}
+
 static int
 lws_list(lua_State *L)
 {
   struct ws **w = checkws(L);
   const char *rel = luaL_optstring(L, 2, ".");
+  struct lh_box *box = lh_box(L, names_free); /* pushing may raise */
   char **names;
   size_t n;
   int error = ws_list(*w, rel, &names, &n);
   if (error)
     return lh_failerr(L, error);
+  box->p = names;
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
     lua_pushstring(L, names[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  ws_names_free(names);
+  lh_box_release(box);
   return 1;
 }
 
@@ -72,13 +80,15 @@ lws_read(lua_State *L)
 {
   struct ws **w = checkws(L);
   const char *rel = luaL_checkstring(L, 2);
+  struct lh_box *box = lh_box(L, free); /* pushing may raise */
   char *data;
   size_t len;
   int error = ws_read(*w, rel, &data, &len);
   if (error)
     return lh_failerr(L, error);
+  box->p = data;
   lua_pushlstring(L, data, len);
-  free(data);
+  lh_box_release(box);
   return 1;
 }
 

@@ -12,11 +12,17 @@ local M = {}
 
 local MAX_CELLS = 4000000
 
+-- Plain finds: a pattern such as "([^\n]*)\n" backtracks over a long
+-- line from each of its positions, quadratic in the line's length.
 function M.lines(text)
-  local out = {}
-  for line in text:gmatch("([^\n]*)\n") do out[#out + 1] = line end
-  local rest = text:match("([^\n]+)$")
-  if rest then out[#out + 1] = rest end
+  local out, at = {}, 1
+  while true do
+    local nl = text:find("\n", at, true)
+    if not nl then break end
+    out[#out + 1] = text:sub(at, nl - 1)
+    at = nl + 1
+  end
+  if at <= #text then out[#out + 1] = text:sub(at) end
   return out
 end
 

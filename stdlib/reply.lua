@@ -68,9 +68,13 @@ local function join(list)
 end
 
 -- If the line starts with a header, its field and the text after the colon.
+-- A line of a list ("2. Check: ...", "- Input: ...") is a header only by
+-- an entry's full name: plans are lists, and a step of one may well start
+-- with a word that is also a short name of an entry.
 local function header(line, specs)
+  local listed = line:match("^%s*%d+[%.%)]%s") or line:match("^%s*[%-%+]%s") or line:match("^%s*%*%s")
   -- Markdown and list marks before a header: **, ##, "- ", "> ", "1. ".
-  local body = line:gsub("^[%s>#%*_%-]*", ""):gsub("^%d+%.%s+", "")
+  local body = line:gsub("^[%s>#%*_%-]*", ""):gsub("^%d+[%.%)]%s+", "")
   local name, rest = body:match("^([%a][%a_&%- ]-)[%s%*_]*%b()[%s%*_]*:(.*)$")
   if not name then name, rest = body:match("^([%a][%a_&%- ]-)[%s%*_]*:(.*)$") end
   -- A Markdown heading or bold line with no colon: "## Thought", "**Action**".
@@ -80,8 +84,8 @@ local function header(line, specs)
   if not name or #name > 40 then return nil end
   local key = trim(name:lower():gsub("[%s_]+", " "))
   for _, spec in ipairs(specs) do
-    for _, n in ipairs(spec.names) do
-      if key == n then
+    for i, n in ipairs(spec.names) do
+      if key == n and (not listed or i == 1) then
         return spec.field, (rest:gsub("^[%s%*_]*", ""))
       end
     end

@@ -82,7 +82,7 @@ function M.main(args)
   local quiet = o.quiet or o.q
   local opts = {
     root = cl.ROOT, task = m.task_dir, agent = m.agent_path,
-    llm = "replay:" .. rd.dir,
+    llm = "replay:" .. rd.dir, preset = m.preset, harness = m.harness,
     max_steps = math.tointeger(b.max_steps), max_time = b.max_time,
     max_tokens = math.tointeger(b.max_tokens), max_mem_mb = b.max_mem_mb,
     runs_dir = cl.runs_dir(o), id = o.id, version = cl.VERSION,

@@ -6,6 +6,19 @@ local run_mod = require("run")
 
 local M = {}
 
+-- --preset NAME: defaults of another harness; explicit options still win.
+-- mlagentbench: the reference study's (MLAgentBench) research agent, step
+-- and time budgets, and its harness (actions.lua: observations and
+-- failures as its environment wrote them; Execute Script's stdout and
+-- stderr kept apart; no per-script timeout or memory limit, the output cap
+-- raised to 16 MiB).  docs/fidelity.md.
+M.PRESETS = {
+  mlagentbench = {
+    agent = "research", max_steps = 50, max_time = 5 * 60 * 60,
+    harness = { style = "mlagentbench", script_timeout = 0, mem_mb = 0, out_cap = 16 * 1024 * 1024 },
+  },
+}
+
 M.help = [[
 usage: mlab run TASK [options]
 
@@ -14,6 +27,11 @@ TASK is a name from `mlab tasks` or a path to a task folder.
   --llm SPEC       the model: none (default, or $MLAB_LLM),
                    openai:MODEL[@URL], anthropic:MODEL[@URL],
                    replay:RUN_OR_FILE (see mlab --help, docs/models.md)
+  --llm-fast SPEC  the fast-model role (ctx.llm:fast(): summaries, Understand
+                   File, Reflection, Retrieval); default: the --llm model
+  --preset NAME    another harness's defaults: mlagentbench (the reference
+                   study: --agent research, 50 steps, 5 hours, its
+                   observations and limits; see docs/fidelity.md)
   --max-steps N    actions the agent may take (default 50)
   --max-time S     wall-clock seconds for the agent (default 1800)
   --max-tokens N   prompt + completion tokens (default: no limit)
@@ -38,7 +56,8 @@ usage or a broken task.
 
 function M.main(args)
   local o, pos = cl.parse(args, {
-    agent = "value", llm = "value", ["max-steps"] = "value", ["max-time"] = "value",
+    agent = "value", llm = "value", ["llm-fast"] = "value", preset = "value",
+    ["max-steps"] = "value", ["max-time"] = "value",
     ["max-tokens"] = "value", ["max-mem"] = "value", ["runs-dir"] = "value", seed = "value",
     id = "value", unconfined = "flag", quiet = "flag", q = "flag", verbose = "flag", v = "flag",
     help = "flag", h = "flag",
@@ -48,9 +67,16 @@ function M.main(args)
   if #pos ~= 1 then cl.usage("mlab run takes one TASK (see mlab run --help)") end
   local quiet = o.quiet or o.q
   local d = run_mod.DEFAULTS
+  local preset = {}
+  if o.preset then
+    preset = M.PRESETS[o.preset]
+      or cl.usage("unknown --preset " .. o.preset .. " (known: mlagentbench)")
+    d = setmetatable({ max_steps = preset.max_steps, max_time = preset.max_time }, { __index = d })
+  end
   local opts = {
-    root = cl.ROOT, task = pos[1], agent = o.agent or "baseline",
-    llm = o.llm or host.getenv("MLAB_LLM") or "none",
+    root = cl.ROOT, task = pos[1], agent = o.agent or preset.agent or "baseline",
+    llm = o.llm or host.getenv("MLAB_LLM") or "none", llm_fast = o["llm-fast"],
+    preset = o.preset, harness = preset.harness,
     max_steps = math.tointeger(cl.number(o, "max-steps", d.max_steps)) or cl.usage("--max-steps takes a whole number"),
     max_time = cl.number(o, "max-time", d.max_time),
     max_tokens = math.tointeger(cl.number(o, "max-tokens", d.max_tokens)) or cl.usage("--max-tokens takes a whole number"),

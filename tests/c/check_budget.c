@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,25 @@ START_TEST(test_budget_unlimited_by_default)
     ck_assert_int_eq(budget_take_step(&b), 0);
   ck_assert(isinf(budget_time_left(&b)));
   ck_assert_int_eq(budget_tokens_allow(&b, 1L << 40), 0);
+}
+END_TEST
+
+/* Providers report any usage: sums saturate instead of wrapping (signed
+ * overflow is undefined; the budget would never trip again). */
+START_TEST(test_budget_tokens_saturate)
+{
+  struct budget b = {.max_tokens = 1000};
+  budget_start(&b);
+  budget_tokens_add(&b, 1L << 62);
+  budget_tokens_add(&b, 1L << 62);
+  ck_assert_int_eq(b.tokens, LONG_MAX);
+  ck_assert_int_eq(budget_tokens_allow(&b, 1L << 62), MLAB_EBUDGET);
+  ck_assert_int_eq(budget_tokens_since_mark(&b), LONG_MAX);
+  budget_tokens_add(&b, LONG_MIN); /* counts nothing */
+  ck_assert_int_eq(b.tokens, LONG_MAX);
+  ck_assert_int_eq(budget_tokens_since_mark(&b), 0);
+  b.tokens = 0;
+  ck_assert_int_eq(budget_tokens_allow(&b, LONG_MIN), 0);
 }
 END_TEST
 
@@ -89,6 +109,7 @@ main(void)
   TCase *tc = tcase_create("limits");
   tcase_add_test(tc, test_budget_steps_stop_at_max);
   tcase_add_test(tc, test_budget_unlimited_by_default);
+  tcase_add_test(tc, test_budget_tokens_saturate);
   tcase_add_test(tc, test_budget_time_runs_out);
   tcase_add_test(tc, test_budget_tokens_refuse_before_passing);
   tcase_add_test(tc, test_budget_tokens_per_step);

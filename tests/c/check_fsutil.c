@@ -72,6 +72,18 @@ START_TEST(test_fsu_append_lines)
 }
 END_TEST
 
+/* The unflushed variants write the same bytes (the flush is snap_sync's). */
+START_TEST(test_fsu_nosync_variants_write_the_same)
+{
+  ck_assert_int_eq(fsu_write_atomic_nosync(path("w.txt"), "new\n", 4), 0);
+  ck_content("w.txt", "new\n");
+  ck_assert_int_eq(fsu_append_nosync(path("t.jsonl"), "{\"a\":1}\n", 8), 0);
+  ck_assert_int_eq(fsu_append_nosync(path("t.jsonl"), "{\"b\":2}\n", 8), 0);
+  ck_content("t.jsonl", "{\"a\":1}\n{\"b\":2}\n");
+  ck_assert_int_ne(fsu_append_nosync(path("no/such/dir/x"), "x", 1), 0);
+}
+END_TEST
+
 START_TEST(test_fsu_copy_tree_keeps_links_and_modes)
 {
   ck_assert_int_eq(fsu_mkdir_p(path("src/a/b")), 0);
@@ -120,6 +132,7 @@ main(void)
   tcase_add_test(tc, test_fsu_write_atomic_replaces_whole);
   tcase_add_test(tc, test_fsu_write_atomic_fails_cleanly);
   tcase_add_test(tc, test_fsu_append_lines);
+  tcase_add_test(tc, test_fsu_nosync_variants_write_the_same);
   tcase_add_test(tc, test_fsu_copy_tree_keeps_links_and_modes);
   tcase_add_test(tc, test_fsu_remove_tree_and_missing);
   tcase_add_test(tc, test_fsu_read_missing_is_not_found);

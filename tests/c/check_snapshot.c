@@ -1,17 +1,22 @@
 /* check_snapshot.c - workspace history: commits, tags, diffs, frozen
  * files, checkout and restore, read back by the git CLI too. */
 #include "error.h"
+#include "luahost.h"
 #include "snapshot.h"
 
 #include <check.h>
 #include <dirent.h>
 #include <ftw.h>
+#include <lauxlib.h>
+#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+int luaopen_mlab_snap(lua_State *L);
 
 /* Each test runs in its own fork, so the fixture's paths can be globals. */
 static char root[64];
@@ -118,6 +123,7 @@ setup(void)
   snprintf(ws, sizeof ws, "%s/ws", root);
   snprintf(gd, sizeof gd, "%s/state/run.git", root);
   ck_assert_int_eq(mkdir(ws, 0755), 0);
+  setenv("SNAP_WS", ws, 1);
   put("train.py", "print('hello')\nepochs = 1\n");
   put("data/a.csv", "x,y\n1,2\n");
   int err = snap_open(&S, gd, ws);
@@ -505,6 +511,279 @@ START_TEST(test_snap_open_missing_workspace_is_not_found)
 }
 END_TEST
 
+/* ---- commits told which paths changed ---- */
+
+static void
+commit_paths(const char *tag, const char *const *paths, size_t n)
+{
+  struct snap_commit_opts o = {paths, n, 0};
+  int err = snap_commit_ex(S, tag, tag, &o, NULL);
+  ck_assert_msg(err == 0, "commit %s: %s", tag, mlab_error_last());
+}
+
+static char *
+ws_path(const char *rel)
+{
+  static char p[512];
+  snprintf(p, sizeof p, "%s/%s", ws, rel);
+  return p;
+}
+
+/* The host vouches for the paths: only they are looked at; the next walk
+ * catches anything else. */
+START_TEST(test_snap_known_paths_look_only_there)
+{
+  const char *one[] = {"train.py"};
+  commit("step-1");
+  put("train.py", "v2\n");
+  put("notes.txt", "not named\n");
+  commit_paths("step-2", one, 1);
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "M train.py\n");
+  free(c);
+  commit_paths("step-3", one, 0); /* a read: nothing changed */
+  c = changes("step-3");
+  ck_assert_str_eq(c, "");
+  free(c);
+  commit("step-4");
+  c = changes("step-4");
+  ck_assert_str_eq(c, "A notes.txt\n");
+  free(c);
+}
+END_TEST
+
+START_TEST(test_snap_known_path_deleted_directory_leaves_tree)
+{
+  const char *dir[] = {"./data/"};
+  const char *nested[] = {"x/y/z.txt"};
+  commit("step-1");
+  ck_assert_int_eq(system("rm -rf -- \"$SNAP_WS/data\""), 0);
+  commit_paths("step-2", dir, 1);
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "D data/a.csv\n");
+  free(c);
+  put("x/y/z.txt", "deep\n");
+  commit_paths("step-3", nested, 1);
+  c = changes("step-3");
+  ck_assert_str_eq(c, "A x/y/z.txt\n");
+  free(c);
+  unlink(ws_path("x/y/z.txt"));
+  commit_paths("step-4", nested, 1);
+  char out[256];
+  snprintf(out, sizeof out, "%s/co", root);
+  ck_assert_int_eq(snap_checkout(S, "step-4", out), 0);
+  ck_assert(!exists(out, "x")); /* no empty directories */
+}
+END_TEST
+
+/* A write through a symbolic link or a hard link changes another path
+ * than the one named: the commit walks instead. */
+START_TEST(test_snap_known_path_through_links_walks)
+{
+  const char *via_link[] = {"lnk/a.csv"};
+  const char *via_hard[] = {"hard.txt"};
+  ck_assert_int_eq(symlink("data", ws_path("lnk")), 0);
+  commit("step-1");
+  put("data/a.csv", "x,y\n3,4\n");
+  commit_paths("step-2", via_link, 1);
+  char *c = changes("step-2");
+  ck_assert_str_eq(c, "M data/a.csv\n");
+  free(c);
+  char hard[512];
+  snprintf(hard, sizeof hard, "%s", ws_path("hard.txt"));
+  ck_assert_int_eq(link(ws_path("train.py"), hard), 0);
+  commit("step-3");
+  FILE *f = fopen(ws_path("hard.txt"), "a");
+  fputs("more\n", f);
+  fclose(f);
+  commit_paths("step-4", via_hard, 1);
+  c = changes("step-4");
+  ck_assert_str_eq(c, "M hard.txt\nM train.py\n");
+  free(c);
+}
+END_TEST
+
+/* ---- the flush, and what a power loss leaves ---- */
+
+START_TEST(test_snap_commit_without_flush_then_sync)
+{
+  char id[SNAP_OID_HEX], trace[256];
+  struct snap_commit_opts o = {NULL, 0, SNAP_COMMIT_NOSYNC};
+  snprintf(trace, sizeof trace, "%s/trace.jsonl", root);
+  ck_assert_int_eq(snap_commit_ex(S, "step-1", "one", &o, id), 0);
+  FILE *f = fopen(trace, "a");
+  fprintf(f, "{\"step\":1,\"commit\":\"%s\"}\n", id);
+  fclose(f);
+  const char *extra[] = {trace, NULL};
+  ck_assert_int_eq(snap_sync(S, extra), 0);
+  ck_assert_int_eq(snap_has(S, id), 1);
+  snprintf(trace, sizeof trace, "%s/missing", root);
+  ck_assert_int_eq(snap_sync(S, extra), MLAB_ERROR);
+}
+END_TEST
+
+static void
+truncate_object(const char *gitdir, const char *hex)
+{
+  char p[512];
+  snprintf(p, sizeof p, "%s/objects/%.2s/%s", gitdir, hex, hex + 2);
+  ck_assert_msg(truncate(p, 0) == 0, "no loose object %s", p);
+}
+
+/* A power loss before the flush may leave the step's files empty: repair
+ * removes them, has() says the step is not whole, and the history goes on
+ * from the step before as git reads it. */
+START_TEST(test_snap_repair_drops_a_torn_step)
+{
+  char one[SNAP_OID_HEX], two[SNAP_OID_HEX], blob[SNAP_OID_HEX], p[512];
+  int removed = -1;
+  struct snap_commit_opts o = {NULL, 0, SNAP_COMMIT_NOSYNC};
+  ck_assert_int_eq(snap_commit(S, "step-1", "one", one), 0);
+  put("train.py", "torn\n");
+  ck_assert_int_eq(snap_commit_ex(S, "step-2", "two", &o, two), 0);
+  snap_free(S);
+  S = NULL;
+  snprintf(p, sizeof p, "cd '%s' && git hash-object train.py", ws);
+  char *h = run(p);
+  memcpy(blob, h, 40);
+  blob[40] = '\0';
+  free(h);
+  truncate_object(gd, blob);
+  snprintf(p, sizeof p, "%s/refs/tags/step-2", gd);
+  ck_assert_int_eq(truncate(p, 0), 0);
+  snprintf(p, sizeof p, "%s/refs/heads/master", gd);
+  ck_assert_int_eq(truncate(p, 0), 0);
+
+  ck_assert_int_eq(snap_open(&S, gd, ws), 0);
+  ck_assert_int_eq(snap_repair(S, &removed), 0);
+  ck_assert_int_eq(removed, 3);
+  ck_assert_int_eq(snap_has(S, two), 0);
+  ck_assert_int_eq(snap_has(S, one), 1);
+  ck_assert_int_eq(snap_restore(S, one), 0);
+  commit("step-2");
+  snprintf(p, sizeof p,
+           "git --git-dir='%s' fsck --strict 2>&1 && "
+           "git --git-dir='%s' diff --stat step-1 step-2",
+           gd, gd);
+  free(run(p));
+  ck_file(ws, "train.py", "print('hello')\nepochs = 1\n");
+}
+END_TEST
+
+START_TEST(test_snap_repair_drops_a_torn_pack)
+{
+  char id[SNAP_OID_HEX], name[64], p[512];
+  int removed = -1;
+  for (int i = 0; i < 40; i++) {
+    snprintf(name, sizeof name, "many/f%02d.txt", i);
+    snprintf(p, sizeof p, "file %d\n", i);
+    put(name, p);
+  }
+  ck_assert_int_eq(snap_commit(S, "step-0", "zero", id), 0);
+  snap_free(S);
+  S = NULL;
+  snprintf(p, sizeof p,
+           "for f in '%s'/objects/pack/*.pack; do truncate -s 100 \"$f\"; "
+           "done",
+           gd);
+  ck_assert_int_eq(system(p), 0);
+  ck_assert_int_eq(snap_open(&S, gd, ws), 0);
+  ck_assert_int_eq(snap_repair(S, &removed), 0);
+  ck_assert_int_eq(removed, 2); /* the pack and its index */
+  ck_assert_int_eq(snap_has(S, id), 0);
+}
+END_TEST
+
+START_TEST(test_snap_has_wants_a_full_id)
+{
+  commit("step-1");
+  ck_assert_int_eq(snap_has(S, "abc"), MLAB_EINVAL);
+  ck_assert_int_eq(snap_has(S, "0123456789012345678901234567890123456789"), 0);
+}
+END_TEST
+
+/* ---- what plain git sees ---- */
+
+START_TEST(test_snap_git_status_clean_after_close)
+{
+  char cmd[512];
+  commit("step-1");
+  put("train.py", "v2\n");
+  commit("step-2");
+  snap_free(S);
+  S = NULL;
+  snprintf(cmd, sizeof cmd,
+           "git --git-dir='%s' --work-tree='%s' status --porcelain", gd, ws);
+  char *out = run(cmd);
+  ck_assert_str_eq(out, "");
+  free(out);
+  ck_assert_int_eq(snap_open(&S, gd, ws), 0);
+}
+END_TEST
+
+START_TEST(test_snap_no_reflogs)
+{
+  char p[512];
+  struct stat st;
+  commit("step-1");
+  commit("step-2");
+  snprintf(p, sizeof p, "%s/logs", gd);
+  ck_assert_int_ne(stat(p, &st), 0);
+}
+END_TEST
+
+/* A repository the agent made inside its workspace is recorded as plain
+ * files (its .git left out), not as a gitlink that would hide them. */
+START_TEST(test_snap_nested_repository_recorded_as_files)
+{
+  put("sub/.git/HEAD", "ref: refs/heads/master\n");
+  put("sub/code.py", "x = 1\n");
+  put("up/.GIT/x", "not recorded: a .git of any case\n");
+  commit("step-1");
+  char *c = changes("step-1");
+  ck_assert_str_eq(c, "A data/a.csv\nA sub/code.py\nA train.py\n");
+  free(c);
+}
+END_TEST
+
+/* ---- the Lua binding ---- */
+
+START_TEST(test_snap_lua_commit_sync_has)
+{
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  luaL_requiref(L, "mlab.snap", luaopen_mlab_snap, 0);
+  lua_setglobal(L, "snap");
+  lua_pushstring(L, gd);
+  lua_setglobal(L, "GD");
+  lua_pushstring(L, ws);
+  lua_setglobal(L, "WS");
+  snap_free(S); /* the Lua side opens its own handle */
+  S = NULL;
+  const char *chunk =
+      "local h = assert(snap.open(GD, WS))\n"
+      "assert(h:frozen(1000, { '*.bin' }))\n"
+      "local c0 = assert(h:commit('step-0', 'start'))\n"
+      "local f = io.open(WS .. '/train.py', 'w') f:write('v2\\n') f:close()\n"
+      "local c1 = assert(h:commit('step-1', 'w', { paths = { 'train.py' },"
+      " sync = false }))\n"
+      "assert(h:sync(GD .. '/HEAD'))\n"
+      "assert(h:has(c1) == true and h:has(c0) == true)\n"
+      "assert(h:has(('0'):rep(40)) == false)\n"
+      "assert(h:changes('step-1') == 'M train.py\\n')\n"
+      "local c2 = assert(h:commit('step-2', 'r', { paths = {} }))\n"
+      "assert(h:changes(c2) == '')\n"
+      "assert(h:repair() == 0)\n"
+      "local ok, err = h:has('xyz')\n"
+      "assert(ok == nil and err:find('not a commit id'))\n"
+      "h = nil collectgarbage()\n";
+  if (luaL_dostring(L, chunk) != LUA_OK)
+    ck_abort_msg("lua: %s", lua_tostring(L, -1));
+  lua_close(L);
+  ck_assert_int_eq(snap_open(&S, gd, ws), 0);
+}
+END_TEST
+
 static Suite *
 snapshot_suite(void)
 {
@@ -513,9 +792,11 @@ snapshot_suite(void)
   TCase *reads = tcase_create("reads");
   TCase *frozen = tcase_create("frozen");
   TCase *trees = tcase_create("checkout");
+  TCase *paths = tcase_create("known_paths");
+  TCase *durable = tcase_create("durability");
 
-  TCase *all[] = {commits, reads, frozen, trees};
-  for (size_t i = 0; i < 4; i++) {
+  TCase *all[] = {commits, reads, frozen, trees, paths, durable};
+  for (size_t i = 0; i < 6; i++) {
     tcase_add_checked_fixture(all[i], setup, teardown);
     tcase_set_timeout(all[i], 30);
     suite_add_tcase(s, all[i]);
@@ -538,6 +819,17 @@ snapshot_suite(void)
   tcase_add_test(trees, test_snap_checkout_reproduces_step);
   tcase_add_test(trees, test_snap_checkout_without_workspace);
   tcase_add_test(trees, test_snap_restore_brings_back_and_removes);
+  tcase_add_test(paths, test_snap_known_paths_look_only_there);
+  tcase_add_test(paths, test_snap_known_path_deleted_directory_leaves_tree);
+  tcase_add_test(paths, test_snap_known_path_through_links_walks);
+  tcase_add_test(commits, test_snap_nested_repository_recorded_as_files);
+  tcase_add_test(durable, test_snap_commit_without_flush_then_sync);
+  tcase_add_test(durable, test_snap_repair_drops_a_torn_step);
+  tcase_add_test(durable, test_snap_repair_drops_a_torn_pack);
+  tcase_add_test(durable, test_snap_has_wants_a_full_id);
+  tcase_add_test(reads, test_snap_git_status_clean_after_close);
+  tcase_add_test(reads, test_snap_no_reflogs);
+  tcase_add_test(durable, test_snap_lua_commit_sync_has);
   return s;
 }
 

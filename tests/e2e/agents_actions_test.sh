@@ -34,12 +34,12 @@ has "LIST List Files,Read File,Write File,Append File,Copy File,Undo Edit Script
 has 'DESCRIBE - Edit Script (AI):\n'
 has 'GET Inspect Script Lines start_line_number:integer'
 has 'GET-NONE nil'
-has 'SPECS 15 nothing: the run ends'
+has 'SPECS 15 The observation will be empty.'
 has 'DISABLED true'
-has '"edit_instruction": [a detailed step by step description of how to edit it, a string],'
+has '"edit_instruction": [a detailed step by step description on how to edit it., a string],'
 has '== List Files | ok=true | answer.txt\nrun.py'
 has '== Inspect Script Lines | ok=true | Here are the lines (the file ends at line 1):'
-has "== Inspect Script Lines | ok=false | error: The Action Input for Inspect Script Lines is not valid: at most 100 lines a call; lines 1-500 are 500 lines."
+has "== Inspect Script Lines | ok=false | error: The Action Input for Inspect Script Lines is not valid: at most 101 lines a call; lines 1-500 are 500 lines."
 has "== Fly | ok=false | error: Invalid action: 'Fly' is not a valid action; the valid actions are: List Files, Read File,"
 has "== Execute Script | ok=false | error: The Action Input for Execute Script is not valid: Action Input is not valid JSON: the JSON object is cut off"
 has '== Copy File | ok=false | error: The Action Input for Copy File is not valid: missing destination.\nIt takes:\n```\nAction: Copy File'
@@ -80,8 +80,17 @@ assert steps[4]["input"] == {"input": "{'script_name': 'run.py'"}, steps[4]["inp
 calls = [json.loads(l) for l in open(r + "/llm.jsonl")]
 assert len(calls) == 6 and [c["step"] for c in calls] == [7, 9, 10, 12, 13, 17], [c["step"] for c in calls]
 req = calls[0]["request"]["messages"][0]["content"]
-assert "make it 5" in req and "```python\n1\n```" in req, req
-assert "Segment" not in calls[2]["request"]["messages"][0]["content"]
+assert req == ('Given this python script:\n    ```python \n    1\n\n    ```\n    Edit the script by following '
+               'the instruction:\n    make it 5\n    Provide the full code after the edit, making no other changes. '
+               'Start the python code with "```python". \n\n    '), req
+assert "Segment {idx}" not in calls[2]["request"]["messages"][0]["content"]
+# the reference's roles: Understand File, Retrieval and Reflection ask the
+# fast model at 0.01, the AI edits the agent's model at 0.5; all stop at
+# "Observation:"
+roles = [(c["request"].get("temperature"), c.get("role")) for c in calls]
+assert roles == [(0.5, None), (0.5, None), (0.01, "fast"), (0.01, "fast"), (0.01, "fast"), (0.5, None)], roles
+assert all(c["request"].get("stop") == ["Observation:"] for c in calls), [c["request"].get("stop") for c in calls]
+assert calls[2]["request"]["messages"][0]["content"].startswith("Given this (partial) file from line 1 character 0 to line 2 character ")
 assert "Step 1: ran run.py, answer 1" in calls[3]["request"]["messages"][0]["content"]
 m = json.load(open(r + "/run.json"))
 assert m["tokens"] == 660, m["tokens"]

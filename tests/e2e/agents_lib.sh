@@ -1,8 +1,9 @@
 # agents_lib.sh - shared by tests/e2e/agents_*_test.sh (sourced, not a test).
-# run_agent AGENT: runs agents/AGENT.lua on digits against the scripted
+# run_agent AGENT [OPTIONS]: runs agents/AGENT.lua on digits against the scripted
 # model server (tests/fixtures/agents_e2e/conversations.py), then replays
 # it with `mlab replay` (no server) and checks the common outcome: a final
 # answer, a score past the baseline by the task's threshold, the AI edit's
+# (OPTIONS go to mlab run; "@BASE" in them becomes the server's URL)
 # diff in the trace and in the git history, and an identical replay.
 source "$(dirname "$0")/lib.sh"
 SERVER_PID=
@@ -22,12 +23,13 @@ start_server() {
 stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
 manifest() { json "$R/run.json" "d.get('$1')"; }
 
-run_agent() {
+run_agent() { # run_agent AGENT [mlab run options]
   local agent=$1
+  shift
   start_server "$(/usr/bin/python3 "$MLAB_HOME/tests/fixtures/agents_e2e/conversations.py" "$agent" "$MLAB_HOME")"
   set +e
   "$MLAB" run digits --agent "$agent" --runs-dir "$RUNS" --id "$agent" -q --llm "openai:scripted@$BASE" \
-    > "$T/$agent.out" 2> "$T/$agent.err"
+    "${@//@BASE/@$BASE}" > "$T/$agent.out" 2> "$T/$agent.err"
   RC=$?
   set -e
   R="$RUNS/$agent"

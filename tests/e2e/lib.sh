@@ -6,6 +6,7 @@ set -euo pipefail
 export MLAB_HOME
 T=$(mktemp -d /tmp/mlab-e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
 export MLAB_CACHE="$T/cache"
 RUNS="$T/runs"
 PY=/usr/bin/python3

@@ -51,4 +51,5 @@ check "a task file cannot run code" test ! -e pwned
 check "no run directory was made" test ! -e "$RUNS"
 "$MLAB" run no-such-task --runs-dir "$RUNS" -q 2> "$T/unknown.err" || true
 check "unknown task named" grep -q "unknown task 'no-such-task'" "$T/unknown.err"
+broken loop 'while true do end' "task.lua: the task file runs too long"
 finish

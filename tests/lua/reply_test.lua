@@ -145,3 +145,25 @@ assert(r == nil and info.kind == "unknown_action" and err:find("'google'"), err)
 r, err, info = reply.command("", O)
 assert(r == nil and info.kind == "empty")
 print("reply: ok")
+
+-- Issue 15, item 9: plan lines that begin with a short name of an entry
+-- ("2. Check: ...", "3. Input: ...", "- Input: ...") stay in the plan;
+-- listed headers count by an entry's full name only.
+local PLANNED = [[
+Reflection: The data is loaded.
+Research Plan and Status:
+1. Read the data (done)
+2. Check: the class balance
+3. Input: the 64 pixel columns
+- Input: scaled to 0-1
+Fact Check: the data is loaded (confirmed)
+Thought: run the baseline
+Action: Execute Script
+Action Input: {"script_name": "train.py"}]]
+local p = assert(reply.research(PLANNED, O))
+assert(p.action == "Execute Script" and p.input.script_name == "train.py", p.action)
+assert(p.plan:find("2. Check: the class balance\n3. Input: the 64 pixel columns\n- Input: scaled to 0-1", 1, true), p.plan)
+assert(p.fact_check == "the data is loaded (confirmed)", p.fact_check)
+-- A numbered header by its full name still counts.
+p = assert(reply.research(PLANNED:gsub("Fact Check:", "3. Fact Check:"), O))
+assert(p.fact_check == "the data is loaded (confirmed)" and p.plan:find("- Input: scaled", 1, true))
