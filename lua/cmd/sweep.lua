@@ -43,7 +43,7 @@ step in flight and ends as killed, evaluated, with its steps kept.
 
 Progress: one live line on a terminal (plain lines otherwise; -q: none),
 a line per run that ends, then a table of outcomes per task, agent and
-model.  --status prints that table for DIR and exits.  Exit status: 0 when
+model, and `mlab report DIR/runs`.  --status prints that table for DIR and exits.  Exit status: 0 when
 every run has an outcome, 1 when some could not start or had a host error,
 2 on bad usage, 128+N when stopped by signal N.
 
@@ -210,9 +210,27 @@ local function plan_line(sw, counts, jobs, backend)
     table.concat(parts, ", "), backend, jobs)
 end
 
+-- The sweep's runs through `mlab report` (success with intervals,
+-- improvement, tokens, time), when this mlab has it.
+local function report(sw)
+  local ok, rep = pcall(require, "cmd.report")
+  if not ok or type(rep) ~= "table" or not rep.main then return end
+  for _, cell in ipairs(sw.cells) do
+    if require("rundir").is_run(sw.paths.runs .. "/" .. cell.id) then
+      io.stdout:write("\n")
+      io.stdout:flush()
+      pcall(rep.main, { sw.paths.runs })
+      return
+    end
+  end
+end
+
 local function finish(sw, pr, quiet)
   if pr then pr:close() end
-  if not quiet then io.stdout:write(progress.table(sw, sw.cells, pr and pr.class)) end
+  if not quiet then
+    io.stdout:write(progress.table(sw, sw.cells, pr and pr.class))
+    report(sw)
+  end
   local bad = false
   for _, cell in ipairs(sw.cells) do
     local class = sw:state(cell)
@@ -377,6 +395,7 @@ function M.main(args)
     if not sw then cl.err(err); return 2 end
     cl.out(status_text(sw))
     cl.out(progress.table(sw, sw.cells))
+    report(sw)
     return 0
   end
   local backend = o.backend or "local"
