@@ -27,7 +27,8 @@ The agent's door, ctx.actions (a sealed object; no host state in reach):
       ctx.env / ctx.actions calls that run inside that step (not steps of
       their own); it returns the observation text, or nil, message.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
+local ctl = require("mlab.run")
 local exec = require("mlab.exec")
 local task_mod = require("task")
 local plain = require("plain")
@@ -178,7 +179,7 @@ local function run_script(h, argv)
   if not r then return nil, err, code end
   -- The run's time ran out while the script ran: this step is recorded,
   -- then the run stops.
-  if r.deadline then host.stop("time") end
+  if r.deadline then ctl.stop("time") end
   return r
 end
 
@@ -316,7 +317,7 @@ local CATALOGUE = {
       .. "cannot be copied.",
     run = function(h, a)
       local src = h.ws:resolve(a.source)
-      local st = src and host.stat(src)
+      local st = src and sys.stat(src)
       local ok, err, code = room(h, st and st.size or 0)
       if ok then ok, err, code = h.ws:copy(a.source, a.destination) end
       if not ok then return nil, err, code end
@@ -348,7 +349,7 @@ local CATALOGUE = {
     run = function(h, a)
       local path, perr, pcode = h.ws:resolve(a.script_name)
       if not path then return nil, perr, pcode end
-      local st = host.stat(path)
+      local st = sys.stat(path)
       if not st or st.type ~= "file" then
         return nil, ("'%s' is not a file in the workspace"):format(a.script_name), "not_found"
       end
@@ -1008,7 +1009,7 @@ function M.door(h)
   methods.describe = function(self, names)
     return prompt.describe_actions(methods.specs(self, names))
   end
-  return host.seal(methods, "ctx.actions")
+  return ctl.seal(methods, "ctx.actions")
 end
 
 return M

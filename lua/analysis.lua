@@ -18,7 +18,7 @@ neither write a run nor reach a file by path.
 docs/analysis.md is the reference.  close() removes the checkouts file
 reads made (under tmp).
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local json = require("json")
 local rundir = require("rundir")
 local reply_mod = require("reply")
@@ -56,14 +56,14 @@ local function glob(path)
       local prefix = (base == "" and "/") or (base == "." and not abs and i == 1 and "") or (base .. "/")
       if part:find("[%*%?]") then
         local pat = glob_pattern(part)
-        for _, n in ipairs(host.list_dir(base == "" and "/" or base) or {}) do
+        for _, n in ipairs(sys.list_dir(base == "" and "/" or base) or {}) do
           if n:match(pat) and (n:sub(1, 1) ~= "." or part:sub(1, 1) == ".") then
             nxt[#nxt + 1] = prefix .. n
           end
         end
       else
         local p = prefix .. part
-        if host.stat(p) then nxt[#nxt + 1] = p end
+        if sys.stat(p) then nxt[#nxt + 1] = p end
       end
     end
     current = nxt
@@ -77,7 +77,7 @@ local is_run = rundir.is_run
 -- The runs a list of names means, in order, each once.
 local function resolve(runs_dir, names)
   local out, seen, errs = {}, {}, {}
-  local pwd = host.getenv("PWD") or "."
+  local pwd = sys.getenv("PWD") or "."
   local function add(dir)
     dir = dir:gsub("/+$", "")
     if dir:sub(1, 1) ~= "/" then dir = pwd .. "/" .. dir:gsub("^%./", "") end
@@ -87,11 +87,11 @@ local function resolve(runs_dir, names)
     end
   end
   local function add_path(p)
-    local st = host.stat(p)
+    local st = sys.stat(p)
     if not st or st.type ~= "directory" then return false end
     if is_run(p) then add(p); return true end
     local any = false
-    for _, n in ipairs(host.list_dir(p) or {}) do
+    for _, n in ipairs(sys.list_dir(p) or {}) do
       if is_run(p .. "/" .. n) then add(p .. "/" .. n); any = true end
     end
     return any
@@ -321,7 +321,7 @@ local function run_object(rd, tmp)
       local m = manifest() or {}
       local t = { name = m.task, metric = deep_copy(m.metric), threshold = m.threshold,
                   problem = m.problem, noise = nil }
-      if type(m.task_dir) == "string" and host.stat(m.task_dir .. "/task.lua") then
+      if type(m.task_dir) == "string" and sys.stat(m.task_dir .. "/task.lua") then
         local ok, task = pcall(require("task").load, m.task_dir)
         if ok and task then
           t.noise, t.problem = task.noise, t.problem or task.problem_text

@@ -25,7 +25,7 @@ and its model calls from the recording (each checked: an agent that asks
 for something else ends the run as agent_error, "diverged"); then it goes
 on live with the chosen agent and model.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local snap_mod = require("mlab.snap")
 local rundir = require("rundir")
 local run_mod = require("run")
@@ -51,7 +51,7 @@ function M.start(o)
     return nil, ("run %s was imported from %s: it has no mlab task or agent to go on with"):format(
       pm.id, tostring(pm.imported.from))
   end
-  if pm.status == "running" and pm.pid and host.alive(math.tointeger(pm.pid)) then
+  if pm.status == "running" and pm.pid and sys.alive(math.tointeger(pm.pid)) then
     return nil, "run " .. pm.id .. " is still running"
   end
   local steps = parent:steps()
@@ -65,7 +65,7 @@ function M.start(o)
   end
   local agent = o.agent or pm.agent_path or pm.agent
   local agent_path = o.agent and run_mod.agent_path(o.root, o.agent) or pm.agent_path
-  if not agent_path or not host.stat(agent_path) then
+  if not agent_path or not sys.stat(agent_path) then
     return nil, "no agent at " .. tostring(agent_path)
   end
   local chunk, cerr = require("sandbox").loadfile(agent_path, {})
@@ -84,11 +84,11 @@ function M.start(o)
   local rd, err = rundir.create(o.runs_dir, o.id or rundir.new_id(pm.task, name))
   if not rd then return nil, err end
   local ok, berr = pcall(function()
-    assert(host.copy_tree(parent.paths.git, rd.paths.git))
+    assert(sys.copy_tree(parent.paths.git, rd.paths.git))
     drop_later_tags(rd.paths.git, n, #steps)
-    assert(host.mkdir_p(rd.paths.workspace))
-    if n == #steps and host.stat(parent.paths.undo) then
-      assert(host.copy_tree(parent.paths.undo, rd.paths.undo))
+    assert(sys.mkdir_p(rd.paths.workspace))
+    if n == #steps and sys.stat(parent.paths.undo) then
+      assert(sys.copy_tree(parent.paths.undo, rd.paths.undo))
     end
     local inherited = {}
     for i = 1, n do
@@ -112,7 +112,7 @@ function M.start(o)
     m.budgets = m.budgets or {}
     m.budgets.max_steps = max_steps
     if o.max_time then m.budgets.max_time = o.max_time end
-    m.status, m.pid, m.started, m.ended = "running", nil, host.now(), nil
+    m.status, m.pid, m.started, m.ended = "running", nil, sys.now(), nil
     m.steps, m.resumed, m.replay_of = n, nil, nil
     for _, k in ipairs({ "message", "score", "evaluation", "evaluation_error", "improvement",
         "success", "final_answer", "budget_kind", "time_s", "llm_usage", "tokens" }) do
@@ -121,7 +121,7 @@ function M.start(o)
     assert(rd:write_manifest(m))
   end)
   if not ok then
-    host.remove_tree(rd.dir)
+    sys.remove_tree(rd.dir)
     return nil, "cannot make the branch: " .. tostring(berr)
   end
   local run, ropts = run_mod.resume({ dir = rd.dir, root = o.root, llm = spec,

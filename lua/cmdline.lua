@@ -11,7 +11,7 @@ folder, naming a run, output and usage errors.
   cl.out(...) / cl.err(msg)      -- stdout / "mlab: msg" on stderr
   cl.ROOT, cl.VERSION            -- the mlab tree and version
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local rundir = require("rundir")
 
 local M = {}
@@ -59,8 +59,8 @@ function M.parse(args, spec)
 end
 
 function M.runs_dir(o)
-  local d = o["runs-dir"] or host.getenv("MLAB_RUNS_DIR") or "runs"
-  if d:sub(1, 1) ~= "/" then d = (host.getenv("PWD") or ".") .. "/" .. d end
+  local d = o["runs-dir"] or sys.getenv("MLAB_RUNS_DIR") or "runs"
+  if d:sub(1, 1) ~= "/" then d = (sys.getenv("PWD") or ".") .. "/" .. d end
   return d
 end
 

@@ -16,9 +16,9 @@
 Each call is one step of the catalogue action named on the right, with the
 same arguments, caps and observation as ctx.actions:run.  Failures the agent
 can act on come back as nil, message, code; misuse (a wrong argument type)
-raises.  The object is sealed (host.seal): methods only, no host state.
+raises.  The object is sealed (ctl.seal): methods only, no host state.
 ]]
-local host = require("mlab.host")
+local ctl = require("mlab.run")
 local plain = require("plain")
 
 local M = {}
@@ -151,7 +151,7 @@ function M.door(acts)
     for _, m in ipairs(M.METHODS) do found = found or m[1] == k end
     assert(found, "env.METHODS lacks " .. k)
   end
-  return host.seal(methods, "ctx.env")
+  return ctl.seal(methods, "ctx.env")
 end
 
 return M

@@ -43,7 +43,7 @@ cut short keeps its whole steps and is marked partial (`imported.partial`
 and the reason); non-UTF-8 bytes are kept (json.lua writes them as
 \udc80-\udcff).
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local snap_mod = require("mlab.snap")
 local json = require("json")
 local rundir = require("rundir")
@@ -75,12 +75,12 @@ local READ_ONLY = {
 -- Finding what the paths hold
 
 local function is_dir(p)
-  local st = host.stat(p)
+  local st = sys.stat(p)
   return st and st.type == "directory"
 end
 
 local function is_file(p)
-  local st = host.stat(p)
+  local st = sys.stat(p)
   return st and st.type == "file"
 end
 
@@ -88,7 +88,7 @@ local function basename(p) return (p:gsub("/+$", "")):match("([^/]+)$") or p end
 
 local function absolute(p)
   if p:sub(1, 1) == "/" then return p end
-  return (host.getenv("PWD") or ".") .. "/" .. p
+  return (sys.getenv("PWD") or ".") .. "/" .. p
 end
 
 -- task, model, run from a bundle name (TASK__MODEL__RUN.trace.json) or
@@ -107,7 +107,7 @@ local function names_of(path, run_dir)
 end
 
 local function read_jsonl(path)
-  local text = host.read(path)
+  local text = sys.read(path)
   if not text then return nil end
   local out = {}
   for line in text:gmatch("[^\n]+") do
@@ -131,7 +131,7 @@ local function bundle(dir, out)
   -- The agent calls' max_tokens, as the runs' prompt logs show it (the
   -- response header "<model> response (500)"): prompts.jsonl samples them.
   local max_tokens = {}
-  for line in (host.read(dir .. "/prompts.jsonl") or ""):gmatch("[^\n]+") do
+  for line in (sys.read(dir .. "/prompts.jsonl") or ""):gmatch("[^\n]+") do
     if line:find('"kind": "agent', 1, true) then
       local r = json.decode(line)
       if type(r) == "table" and r.run_key and (r.kind == "agent" or r.kind == "agent_retry")
@@ -140,7 +140,7 @@ local function bundle(dir, out)
       end
     end
   end
-  for _, n in ipairs(host.list_dir(dir .. "/traces") or {}) do
+  for _, n in ipairs(sys.list_dir(dir .. "/traces") or {}) do
     if n:match("%.trace%.json$") then
       local key = n:gsub("%.trace%.json$", "")
       out[#out + 1] = { trace = dir .. "/traces/" .. n, key = key, info = info[key],
@@ -157,7 +157,7 @@ local function search(dir, depth, out)
   if is_file(dir .. "/env_log/trace.json") then return run_folder(dir, out) end
   if is_dir(dir .. "/traces") and is_file(dir .. "/runs.jsonl") then return bundle(dir, out) end
   if depth <= 0 then return end
-  for _, n in ipairs(host.list_dir(dir) or {}) do
+  for _, n in ipairs(sys.list_dir(dir) or {}) do
     local p = dir .. "/" .. n
     if n:match("%.trace%.json$") and is_file(p) then
       out[#out + 1] = { trace = p }
@@ -312,7 +312,7 @@ end
 
 local function agent_log_replies(dir, actions)
   local files = {}
-  for _, n in ipairs(host.list_dir(dir .. "/agent_log") or {}) do
+  for _, n in ipairs(sys.list_dir(dir .. "/agent_log") or {}) do
     local k = n:match("^step_(%d+)_log%.log$")
     if k then files[#files + 1] = { n = tonumber(k), path = dir .. "/agent_log/" .. n } end
   end
@@ -320,7 +320,7 @@ local function agent_log_replies(dir, actions)
   local out, turn = {}, -1
   for _, f in ipairs(files) do
     local prev_ok = true
-    for ci, c in ipairs(parse_step_log(host.read(f.path) or "", f.n)) do
+    for ci, c in ipairs(parse_step_log(sys.read(f.path) or "", f.n)) do
       if ci == 1 or prev_ok then turn, c.attempt = turn + 1, 0 else c.attempt = out[#out].attempt + 1 end
       c.turn, c.call = turn, ci - 1
       local ok = accepted(c.text, actions)
@@ -335,7 +335,7 @@ end
 
 -- Reads and checks one source; returns the run (a plain table) or nil, err.
 function M.read(src)
-  local text, rerr = host.read(src.trace)
+  local text, rerr = sys.read(src.trace)
   if not text then return nil, src.trace .. ": " .. tostring(rerr) end
   local run = { src = src, notes = {}, partial = nil }
   local doc, jerr = json.decode(text)
@@ -388,13 +388,13 @@ function M.read(src)
     run.replies = agent_log_replies(src.dir, run.action_names)
   end
   if src.dir then
-    local e = host.read(src.dir .. "/env_log/error.txt")
+    local e = sys.read(src.dir .. "/env_log/error.txt")
     if e and e:find("%S") then
       local last
       for l in e:gmatch("[^\n]+") do if l:find("%S") then last = l end end
       run.crash = last
     end
-    run.overall_time = tonumber(host.read(src.dir .. "/env_log/overall_time.txt") or "")
+    run.overall_time = tonumber(sys.read(src.dir .. "/env_log/overall_time.txt") or "")
   end
   return run
 end
@@ -577,7 +577,7 @@ function M.write(runs_dir, run, opts)
     local model = src.model or (src.info and src.info.llm_name) or "unknown"
     for i, s in ipairs(run.steps) do s.bookkeeping = M.bookkeeping(s.name, s.args) or nil; s.index = i end
     local calls, by_step = calls_of(run, model)
-    assert(host.mkdir_p(rd.paths.workspace))
+    assert(sys.mkdir_p(rd.paths.workspace))
     local h = assert(snap_mod.open(rd.paths.git, rd.paths.workspace))
     local copies, ncopies = copies_of(run)
     local fidelity = {
@@ -588,7 +588,7 @@ function M.write(runs_dir, run, opts)
     local commits = {}
     local first = run.steps[1]
     if copies and copies[1] and first and READ_ONLY[first.name] then
-      assert(host.copy_tree(copies[1], rd.paths.workspace .. "/."))
+      assert(sys.copy_tree(copies[1], rd.paths.workspace .. "/."))
       commits[0] = commit(h, "step-0", "step 0: starter files (the first step's copy: "
         .. first.name .. " changes nothing)\n")
     else
@@ -601,8 +601,8 @@ function M.write(runs_dir, run, opts)
     if copies then
       for i, s in ipairs(run.steps) do
         if copies[i] then
-          assert(host.remove_tree(rd.paths.workspace))
-          assert(host.copy_tree(copies[i], rd.paths.workspace))
+          assert(sys.remove_tree(rd.paths.workspace))
+          assert(sys.copy_tree(copies[i], rd.paths.workspace))
         end
         local body = json.encode(s.args, "  ")
         if #body > 16384 then body = body:sub(1, 16384) .. "\n[...]" end
@@ -681,7 +681,7 @@ function M.write(runs_dir, run, opts)
     if opts.key_seen and not dup then opts.key_seen[key] = id end
   end)
   if not ok then
-    host.remove_tree(rd.dir)
+    sys.remove_tree(rd.dir)
     return nil, ("%s: %s"):format(src.trace, tostring(werr))
   end
   return rd

@@ -31,17 +31,17 @@ needs a run:
   post(url, headers, body, opts)  -> status, body, info | nil, msg, kind
         mlab.http.post: info = {retry_after, content_type, elapsed};
         kind "timeout" | "connect" | "error"; may raise the budget table
-  sleep(seconds)                  backoff wait (mlab.http.sleep); raises the
+  sleep(seconds)                  backoff wait (mlab.sys.sleep); raises the
                                   budget error when time runs out or a
                                   signal (SIGINT/SIGTERM) cuts it short
-  now()                           monotonic seconds (mlab.http.now)
+  now()                           monotonic seconds (mlab.sys.mono)
   record(line)                    appends the table as one JSON line to
         llm.jsonl, durably (json.canonical gives the bytes); true | nil, msg
   tokens_allow(n)                 true | nil, msg  (budget_tokens_allow)
   tokens_add(n)                   counts provider usage (budget_tokens_add)
   getenv(name)                    API keys and MLAB_LLM_* defaults
 Optional:
-  guard(fn, ...)                  runs each call (host.critical in a run)
+  guard(fn, ...)                  runs each call (mlab.run critical in a run)
   time_left()                     seconds the run has left: no retry at 0
   random()                        [0, 1) for jitter (default math.random)
   step()                          current step number, named in records

@@ -16,7 +16,6 @@
 --                    (results first, as the API requires)
 --   reply         -> text blocks joined, tool_use blocks as tool calls;
 --                    usage input (+ cached input) / output tokens
-local json = require("json")
 local base = require("llm_provider")
 
 local M = base.new({

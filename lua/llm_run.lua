@@ -3,7 +3,7 @@
 --   local client, err = llm_run.new(run, spec, runs_dir [, fast_spec])
 --   (fast_spec: --llm-fast, the fast-model role behind client:fast())
 --
--- Builds the `host` table llm.new() asks for from mlab.host (budgets,
+-- Builds the `host` table llm.new() asks for from mlab.sys, mlab.budget and mlab.run (budgets,
 -- durable appends, environment) and mlab.http (HTTP, sleep, clock), writes
 -- every call to RUN/llm.jsonl (through rundir; flushed with the step),
 -- and keeps the run's model totals in run.manifest.llm_usage.
@@ -20,7 +20,9 @@
 --   run.tokens_refused   set when a call was refused for tokens
 --   run.step:halt("diverged", msg)   when a replayed or resumed call
 --                        differs (the run ends as agent_error)
-local host = require("mlab.host")
+local sys = require("mlab.sys")
+local budget = require("mlab.budget")
+local ctl = require("mlab.run")
 local http = require("mlab.http")
 local rundir = require("rundir")
 local llm = require("llm")
@@ -45,9 +47,9 @@ local function tally(run, line)
     if line.error.kind == "budget" and (line.tries or 0) == 0 then
       run.tokens_refused = line.error.message
     elseif line.error.kind == "budget" then
-      -- the run's time ran out during the call (held off by host.critical):
+      -- the run's time ran out during the call (held off by ctl.critical):
       -- mark it, so the run ends as budget_exhausted however the agent goes
-      host.stop("time")
+      ctl.stop("time")
     end
   end
 end
@@ -57,10 +59,10 @@ function M.new(run, spec, runs_dir, fast_spec)
   run.manifest.llm_usage = { calls = 0, prompt_tokens = 0, completion_tokens = 0,
     retries = 0, errors = 0, estimated_calls = 0 }
   local h = {
-    post = http.post, sleep = http.sleep, now = http.now,
-    getenv = host.getenv, guard = host.critical,
-    time_left = host.time_left,
-    tokens_allow = host.tokens_allow, tokens_add = host.tokens_add,
+    post = http.post, sleep = sys.sleep, now = sys.mono,
+    getenv = sys.getenv, guard = ctl.critical,
+    time_left = budget.time_left,
+    tokens_allow = budget.tokens_allow, tokens_add = budget.tokens_add,
     step = function() return run.step.count end,
     recording = function(source) return rundir.recording(source, runs_dir) end,
     warn = function(line) io.stderr:write(line, "\n") end,

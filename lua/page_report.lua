@@ -14,7 +14,7 @@ task's runs as improvement-after-each-step curves, the comparison when
 asked, the group table, and a table of runs linking to their run pages
 (relative links, so the folder can be moved whole).
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local rundir = require("rundir")
 local html = require("html")
 local view = require("view")
@@ -283,7 +283,7 @@ end
 
 function M.write(file, rows, groups, cmp, opts)
   opts = opts or {}
-  if file:sub(1, 1) ~= "/" then file = (host.getenv("PWD") or ".") .. "/" .. file end
+  if file:sub(1, 1) ~= "/" then file = (sys.getenv("PWD") or ".") .. "/" .. file end
   if opts.pages then
     local page_run = require("page_run")
     for _, r in ipairs(rows) do
@@ -292,7 +292,7 @@ function M.write(file, rows, groups, cmp, opts)
     end
   end
   local dir = file:match("^(.*)/[^/]*$") or "/"
-  local ok, err = host.write_atomic(file, M.render(dir, rows, groups, cmp))
+  local ok, err = sys.write_atomic(file, M.render(dir, rows, groups, cmp))
   if not ok then return nil, err end
   return file
 end

@@ -15,7 +15,7 @@ are not laid out (content-visibility).  j/k or the left/right arrows move
 between steps, / searches all step text, the score curve's points jump
 to their step.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local snap_mod = require("mlab.snap")
 local json = require("json")
 local html = require("html")
@@ -408,8 +408,8 @@ function M.write(rd, file)
   if not text then return nil, err end
   local ok, werr
   if file then
-    if file:sub(1, 1) ~= "/" then file = (host.getenv("PWD") or ".") .. "/" .. file end
-    ok, werr = host.write_atomic(file, text)
+    if file:sub(1, 1) ~= "/" then file = (sys.getenv("PWD") or ".") .. "/" .. file end
+    ok, werr = sys.write_atomic(file, text)
   else
     file = rd.paths.page
     ok, werr = rd:write_page(text)

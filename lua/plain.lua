@@ -7,7 +7,7 @@
 An agent hands the host tables of its own (a step's input, a chat
 request).  Reading them with t.k, pairs or # would run the agent's
 metamethods (__index, __pairs, __len) wherever the host happens to be,
-including inside host.critical where no budget reaches.  copy() reads with
+including inside run.critical (mlab.run) where no budget reaches.  copy() reads with
 next and rawget only, so nothing of the agent's runs, and it runs at the
 door, in the agent's own budget.  What it returns is the host's: strings,
 numbers, booleans and tables of them, no cycles, bounded in depth and size.

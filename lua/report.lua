@@ -29,7 +29,7 @@ A run that ended by the harness's fault (host_error) is counted apart:
 it is neither a success nor a failure.  Every other run counts in n; one
 without a valid score is a failure, and stays out of the improvement mean.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local rundir = require("rundir")
 local view = require("view")
 local stats = require("stats")
@@ -48,7 +48,7 @@ end
 
 local function abs(p)
   if p:sub(1, 1) == "/" then return p end
-  return (host.getenv("PWD") or ".") .. "/" .. p
+  return (sys.getenv("PWD") or ".") .. "/" .. p
 end
 
 -- Run directories at or under dir (a run, or folders of them, a few deep).
@@ -59,11 +59,11 @@ local function walk(dir, out, depth)
     return
   end
   if depth <= 0 then return end
-  local names = host.list_dir(dir) or {}
+  local names = sys.list_dir(dir) or {}
   table.sort(names)
   for _, n in ipairs(names) do
     local p = dir .. "/" .. n
-    local st = host.stat(p)
+    local st = sys.stat(p)
     -- Hidden folders hold no runs of the set (a sweep keeps retired
     -- attempts in runs/.retired).
     if st and st.type == "directory" and n ~= "workspace" and n ~= "history.git" and n ~= "undo"
@@ -83,12 +83,12 @@ local function glob(pattern)
     for _, base in ipairs(current) do
       local dir = base == "" and "/" or base
       if is_glob(c) then
-        local names = host.list_dir(dir) or {}
+        local names = sys.list_dir(dir) or {}
         table.sort(names)
         for _, n in ipairs(names) do
           if n:match(glob_pattern(c)) and n:sub(1, 1) ~= "." then nxt[#nxt + 1] = base .. "/" .. n end
         end
-      elseif host.stat(base .. "/" .. c) then
+      elseif sys.stat(base .. "/" .. c) then
         nxt[#nxt + 1] = base .. "/" .. c
       end
     end
@@ -116,7 +116,7 @@ function M.collect(paths, runs_dir)
     local found = {}
     local targets = is_glob(p) and glob(p) or { p }
     for _, t in ipairs(targets) do
-      if host.stat(t) then
+      if sys.stat(t) then
         walk(abs(t), found, 4)
       elseif not t:find("/") then
         local rd = rundir.find(runs_dir, t)
@@ -167,7 +167,7 @@ function M.rows(handles)
 end
 
 function M.since(text, now)
-  now = now or host.now()
+  now = now or sys.now()
   local n, unit = text:match("^(%d+%.?%d*)([smhdw])$")
   if n then
     local mult = { s = 1, m = 60, h = 3600, d = 86400, w = 604800 }

@@ -13,7 +13,9 @@ opts: task, agent, llm, llm_fast, max_steps, max_time, max_tokens, max_mem_mb,
 The run directory's files are rundir.lua's; a step is step.lua's; the
 agent sees ctx (task, env, actions, llm, budget) and nothing of this table.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
+local budget = require("mlab.budget")
+local ctl = require("mlab.run")
 local ws_mod = require("mlab.ws")
 local snap_mod = require("mlab.snap")
 local exec = require("mlab.exec")
@@ -37,7 +39,7 @@ local function stderr(msg) io.stderr:write(msg, "\n") end
 -- Where an agent name or path points: a file, or agents/NAME.lua.
 function M.agent_path(root, agent)
   if agent:find("/") or agent:match("%.lua$") then
-    if agent:sub(1, 1) ~= "/" then agent = (host.getenv("PWD") or ".") .. "/" .. agent end
+    if agent:sub(1, 1) ~= "/" then agent = (sys.getenv("PWD") or ".") .. "/" .. agent end
     return agent
   end
   return root .. "/agents/" .. agent .. ".lua"
@@ -45,7 +47,7 @@ end
 
 local function llm_host(runs_dir)
   return {
-    getenv = host.getenv,
+    getenv = sys.getenv,
     recording = function(source) return rundir.recording(source, runs_dir) end,
   }
 end
@@ -61,7 +63,7 @@ function M.check(opts)
   local task, err = task_mod.find(opts.root, opts.task)
   if not task then return nil, err end
   local agent_path = M.agent_path(opts.root, opts.agent)
-  if not host.stat(agent_path) then
+  if not sys.stat(agent_path) then
     return nil, "no agent at " .. agent_path .. " (see agents/)"
   end
   local chunk, cerr = sandbox.loadfile(agent_path, {})
@@ -108,7 +110,7 @@ function M.start(opts)
   if not rd then return nil, err end
   local ok, perr2 = task_mod.populate(task, data, rd.paths.workspace)
   if not ok then
-    host.remove_tree(rd.dir)
+    sys.remove_tree(rd.dir)
     return nil, perr2
   end
   local run = new_run(rd, task, data, opts)
@@ -127,8 +129,8 @@ function M.start(opts)
     task_seed = task.seed,
     budgets = { max_steps = opts.max_steps, max_time = opts.max_time,
                 max_tokens = opts.max_tokens, max_mem_mb = opts.max_mem_mb },
-    started = host.now(), status = "running",
-    baseline = base.score, pid = host.pid(), mlab_version = opts.version,
+    started = sys.now(), status = "running",
+    baseline = base.score, pid = sys.pid(), mlab_version = opts.version,
     start_files = run.start_files, steps = 0, tokens = 0,
     confinement = exec.confinement(), unconfined = run.unconfined,
   }
@@ -148,7 +150,7 @@ end
 
 -- What is left of the budgets, for an agent to tell its model.
 local function budget_view()
-  local b = host.budget()
+  local b = budget.get()
   return {
     steps = b.steps, max_steps = b.max_steps > 0 and b.max_steps or nil,
     steps_left = b.max_steps > 0 and math.max(b.max_steps - b.steps, 0) or nil,
@@ -197,12 +199,12 @@ end
 
 -- Runs the agent; returns status, message, stop kind.
 function M.execute(run, opts)
-  host.budget_set({ steps = opts.max_steps, time = opts.max_time,
+  budget.set({ steps = opts.max_steps, time = opts.max_time,
                     tokens = opts.max_tokens, mem_mb = opts.max_mem_mb })
-  host.budget_start()
+  budget.start()
   if run.resume_tokens then -- tokens the steps before a resume used
-    host.tokens_add(run.resume_tokens)
-    host.tokens_since_mark()
+    budget.tokens_add(run.resume_tokens)
+    budget.tokens_since_mark()
   end
   run.step = step_mod.new({ rd = run.rd, snap = run.snap, replay = run.replay,
     count = 0, on_step = run.on_step })
@@ -219,19 +221,19 @@ function M.execute(run, opts)
     actions = actions.door(acts), budget = budget_view, seed = seed,
   }
   acts.ctx = ctx
-  local st, msg = host.call_agent(agent_main(run, ctx))
+  local st, msg = ctl.call_agent(agent_main(run, ctx))
   return run.step:outcome(st, msg, run.final_answer ~= nil, run.tokens_refused)
 end
 
 -- Evaluates the workspace and writes the final manifest.
 function M.finish(run, status, msg, kind)
   local m = run.manifest
-  local b = host.budget()
+  local b = budget.get()
   m.status = status
   m.message = msg
   m.budget_kind = status == "budget_exhausted" and kind or nil
   m.final_answer = run.final_answer
-  m.ended = host.now()
+  m.ended = sys.now()
   m.time_s = run.step and b.elapsed or 0
   m.steps = run.step and run.step.count or 0
   m.tokens = b.tokens
@@ -274,13 +276,13 @@ end
 -- so they are stale.  Objects are written through temporary files, not
 -- locks, so objects/ is not walked.
 local function clear_locks(dir)
-  for _, n in ipairs(host.list_dir(dir) or {}) do
+  for _, n in ipairs(sys.list_dir(dir) or {}) do
     local p = dir .. "/" .. n
-    local st = host.stat(p)
+    local st = sys.stat(p)
     if st and st.type == "directory" then
       if n ~= "objects" then clear_locks(p) end
     elseif n:match("%.lock$") then
-      assert(host.remove_tree(p))
+      assert(sys.remove_tree(p))
     end
   end
 end
@@ -294,7 +296,7 @@ function M.resume(opts)
   local rd = rundir.at(opts.dir)
   local m, merr = rd:manifest()
   if not m then return nil, merr end
-  if m.status == "running" and m.pid and host.alive(math.tointeger(m.pid)) then
+  if m.status == "running" and m.pid and sys.alive(math.tointeger(m.pid)) then
     return nil, "run " .. m.id .. " is still running (pid " .. math.tointeger(m.pid) .. ")"
   end
   if m.status == "final_answer" or m.status == "agent_error" then
@@ -346,7 +348,7 @@ function M.resume(opts)
   local max_time = opts.max_time or b.max_time
   if not opts.max_time and max_time > 0 then max_time = math.max(max_time - used, 1) end
   m.status = "running"
-  m.pid = host.pid()
+  m.pid = sys.pid()
   m.resumed = (m.resumed or 0) + 1
   m.message, m.score, m.evaluation, m.evaluation_error = nil, nil, nil, nil
   assert(rd:write_manifest(m))

@@ -42,7 +42,7 @@ UTF-8 are written as \udc80-\udcff and read back exactly).  Readers take
 whole lines in order and stop at a torn last line: that is the step the
 host was writing when it died.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local json = require("json")
 
 local M = {}
@@ -74,21 +74,21 @@ end
 function M.new_id(task, agent)
   local name = agent:match("([^/]+)%.lua$") or agent:match("([^/]+)$") or agent
   name = name:gsub("[^%w._%-]", "_")
-  return ("%s-%s-%s-%s"):format(os.date("!%Y%m%d-%H%M%S"), task, name, host.random_hex(2))
+  return ("%s-%s-%s-%s"):format(os.date("!%Y%m%d-%H%M%S"), task, name, sys.random_hex(2))
 end
 
 function M.create(runs_dir, id)
   local ok, err = M.valid_id(id)
   if not ok then return nil, err end
   local dir = runs_dir .. "/" .. id
-  if host.stat(dir) then return nil, "run " .. dir .. " already exists" end
-  ok, err = host.mkdir_p(dir)
+  if sys.stat(dir) then return nil, "run " .. dir .. " already exists" end
+  ok, err = sys.mkdir_p(dir)
   if not ok then return nil, err end
   return M.at(dir)
 end
 
 local function read_lines(path)
-  local text = host.read(path)
+  local text = sys.read(path)
   if not text then return {} end
   local out, at = {}, 1
   -- A plain find: a pattern like "([^\n]*)\n" backtracks over a torn
@@ -105,17 +105,17 @@ local function read_lines(path)
 end
 
 local function append_line(path, v, sync)
-  return host.append(path, json.encode(v) .. "\n", sync)
+  return sys.append(path, json.encode(v) .. "\n", sync)
 end
 
 local function write_lines(path, list)
   local lines = {}
   for i, v in ipairs(list) do lines[i] = json.encode(v) .. "\n" end
-  return host.write_atomic(path, table.concat(lines))
+  return sys.write_atomic(path, table.concat(lines))
 end
 
 function Rundir:manifest()
-  local text, err = host.read(self.paths.manifest)
+  local text, err = sys.read(self.paths.manifest)
   if not text then return nil, "cannot read " .. self.paths.manifest .. ": " .. tostring(err) end
   local m, jerr = json.decode(text)
   if type(m) ~= "table" then return nil, self.paths.manifest .. ": " .. tostring(jerr) end
@@ -123,14 +123,14 @@ function Rundir:manifest()
 end
 
 function Rundir:write_manifest(m)
-  return host.write_atomic(self.paths.manifest, json.encode(m, "  ") .. "\n")
+  return sys.write_atomic(self.paths.manifest, json.encode(m, "  ") .. "\n")
 end
 
 -- A run still marked running whose host process is gone was killed.
 function Rundir:status(m)
   m = m or self:manifest()
   if not m then return "unknown" end
-  if m.status == "running" and m.pid and not host.alive(math.tointeger(m.pid)) then
+  if m.status == "running" and m.pid and not sys.alive(math.tointeger(m.pid)) then
     return "killed"
   end
   return m.status
@@ -188,12 +188,12 @@ end
 -- requests byte for byte.
 function Rundir:calls() return read_lines(self.paths.llm) end
 function Rundir:append_call(rec)
-  return host.append(self.paths.llm, json.canonical(rec) .. "\n", false)
+  return sys.append(self.paths.llm, json.canonical(rec) .. "\n", false)
 end
 function Rundir:keep_calls(calls)
   local lines = {}
   for i, v in ipairs(calls) do lines[i] = json.canonical(v) .. "\n" end
-  return host.write_atomic(self.paths.llm, table.concat(lines))
+  return sys.write_atomic(self.paths.llm, table.concat(lines))
 end
 
 -- A recording to replay (--llm replay:SOURCE): SOURCE is an llm.jsonl
@@ -203,9 +203,9 @@ function M.recording(source, runs_dir)
   local tried = { source, source .. "/" .. FILES.llm }
   if runs_dir then tried[3] = runs_dir .. "/" .. source .. "/" .. FILES.llm end
   for _, path in ipairs(tried) do
-    local st = host.stat(path)
+    local st = sys.stat(path)
     if st and st.type == "file" then
-      local text, err = host.read(path)
+      local text, err = sys.read(path)
       if not text then return nil, err end
       local records, n = {}, 0
       for line in text:gmatch("[^\n]+") do
@@ -313,32 +313,32 @@ function Rundir:read_at(n, path, tmp)
   self._checkouts = self._checkouts or {}
   local dir = self._checkouts[n]
   if not dir then
-    dir = ("%s/%s-step-%d-%s"):format(tmp, self.id, n, host.random_hex(4))
+    dir = ("%s/%s-step-%d-%s"):format(tmp, self.id, n, sys.random_hex(4))
     local ok, cerr = h:checkout("step-" .. n, dir)
     if not ok then return nil, cerr end
     self._checkouts[n] = dir
   end
-  return host.read(dir .. "/" .. path)
+  return sys.read(dir .. "/" .. path)
 end
 
 function Rundir:close()
-  for _, dir in pairs(self._checkouts or {}) do host.remove_tree(dir) end
+  for _, dir in pairs(self._checkouts or {}) do sys.remove_tree(dir) end
   self._checkouts = nil
   self._history = nil
 end
 
 -- The run's page (mlab show RUN --html): written whole, atomically.
-function Rundir:write_page(text) return host.write_atomic(self.paths.page, text) end
+function Rundir:write_page(text) return sys.write_atomic(self.paths.page, text) end
 
 -- A run directory: a folder with a manifest.
-function M.is_run(dir) return host.stat(dir .. "/" .. FILES.manifest) ~= nil end
+function M.is_run(dir) return sys.stat(dir .. "/" .. FILES.manifest) ~= nil end
 
 -- Every run directory (a folder with run.json) in runs_dir, oldest first.
 function M.list(runs_dir)
   local out = {}
-  for _, n in ipairs(host.list_dir(runs_dir) or {}) do
+  for _, n in ipairs(sys.list_dir(runs_dir) or {}) do
     local rd = M.at(runs_dir .. "/" .. n)
-    if host.stat(rd.paths.manifest) then
+    if sys.stat(rd.paths.manifest) then
       local m = rd:manifest()
       rd.started = m and tonumber(m.started) or 0
       out[#out + 1] = rd
@@ -357,7 +357,7 @@ function M.find(runs_dir, name)
   if not name then return nil, "which run? (see mlab runs)" end
   if name:find("/") then
     local dir = name:gsub("/+$", "")
-    if host.stat(dir .. "/" .. FILES.manifest) then return M.at(dir) end
+    if sys.stat(dir .. "/" .. FILES.manifest) then return M.at(dir) end
     return nil, "no run at " .. name .. " (no " .. FILES.manifest .. ")"
   end
   local all = M.list(runs_dir)

@@ -34,7 +34,8 @@ an undo back to an earlier state) share a record.  The cache is the run
 directory's (rundir.lua reads and writes it); a record whose evaluator
 differs from the task's current one is scored again.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
+local budget = require("mlab.budget")
 local snap_mod = require("mlab.snap")
 local json = require("json")
 local task_mod = require("task")
@@ -48,8 +49,8 @@ end
 
 function M.evaluator_id(task)
   local h = 2166136261
-  h = fnv(h, host.read(task.dir .. "/task.lua") or "")
-  h = fnv(h, host.read(task.dir .. "/" .. task.evaluate) or "")
+  h = fnv(h, sys.read(task.dir .. "/task.lua") or "")
+  h = fnv(h, sys.read(task.dir .. "/" .. task.evaluate) or "")
   return ("%08x"):format(h)
 end
 
@@ -58,10 +59,10 @@ end
 function M.score_rev(task, data, snap, rev)
   local tree, terr = snap:tree(rev)
   if not tree then return nil, terr end
-  local t0 = host.mono()
+  local t0 = sys.mono()
   local score, eerr = task_mod.evaluate_commit(task, data, snap, rev)
-  local rec = { tree = tree, seconds = host.mono() - t0, evaluator = M.evaluator_id(task),
-                scored = host.now() }
+  local rec = { tree = tree, seconds = sys.mono() - t0, evaluator = M.evaluator_id(task),
+                scored = sys.now() }
   if score then
     rec.score, rec.evaluation = score.score, score
   else
@@ -152,18 +153,18 @@ local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 local self_exe
 local function mlab_exe()
   if self_exe then return self_exe end
-  local p = io.popen("readlink /proc/" .. host.pid() .. "/exe 2>/dev/null")
+  local p = io.popen("readlink /proc/" .. sys.pid() .. "/exe 2>/dev/null")
   local path = p and p:read("l")
   if p then p:close() end
-  self_exe = path and path ~= "" and path or ("/proc/" .. host.pid() .. "/exe")
+  self_exe = path and path ~= "" and path or ("/proc/" .. sys.pid() .. "/exe")
   return self_exe
 end
 
--- A SIGINT/SIGTERM came (host.sleep(0) turns the signal flag into the
+-- A SIGINT/SIGTERM came (sys.sleep(0) turns the signal flag into the
 -- budget's "killed"; outside a run nothing raises).
 function M.interrupted()
-  host.sleep(0)
-  return host.budget().exhausted == true
+  sys.sleep(0)
+  return budget.get().exhausted == true
 end
 
 -- Shell commands, up to jobs at a time, their output in order.  Children
@@ -217,7 +218,7 @@ function M.evaluate_all(rd, m, opts)
       if opts.rescore or not r or r.evaluator ~= evaluator then todo[#todo + 1] = i end
     end
   end
-  local t0 = host.mono()
+  local t0 = sys.mono()
   local jobs = math.max(1, math.tointeger(opts.jobs) or M.nproc())
   local cmds = {}
   for k, i in ipairs(todo) do
@@ -230,7 +231,7 @@ function M.evaluate_all(rd, m, opts)
       local rec = record_of(outs[k])
       if not rec or not rec.tree then
         rec = { tree = trees[i], error = "the evaluation did not report: "
-          .. outs[k]:sub(-500), evaluator = evaluator, scored = host.now() }
+          .. outs[k]:sub(-500), evaluator = evaluator, scored = sys.now() }
       end
       rec.step = i
       assert(rd:append_score(rec))
@@ -240,10 +241,10 @@ function M.evaluate_all(rd, m, opts)
   end
   local interrupted = done < #todo
   if not interrupted then
-    assert(rd:append_score({ event = "all_steps", steps = #steps, evaluator = evaluator, at = host.now() }))
+    assert(rd:append_score({ event = "all_steps", steps = #steps, evaluator = evaluator, at = sys.now() }))
   end
   return M.curve(rd, m, steps, trees, by_tree), { scored = done, cached = distinct - #todo,
-    distinct = distinct, jobs = jobs, seconds = host.mono() - t0, interrupted = interrupted,
+    distinct = distinct, jobs = jobs, seconds = sys.mono() - t0, interrupted = interrupted,
     left = #todo - done }
 end
 

@@ -23,7 +23,7 @@ requeues its own array task, and the requeued task resumes the run.
 Preemption (SIGTERM to the whole job) ends the run as killed the same
 way, and --requeue puts it back in the queue.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local proc = require("mlab.proc")
 local json = require("json")
 
@@ -33,9 +33,9 @@ M.WARN_S = 90
 
 -- A program in PATH, or nil.
 function M.which(name)
-  for dir in (host.getenv("PATH") or "/usr/bin:/bin"):gmatch("[^:]+") do
+  for dir in (sys.getenv("PATH") or "/usr/bin:/bin"):gmatch("[^:]+") do
     local p = dir .. "/" .. name
-    local st = host.stat(p)
+    local st = sys.stat(p)
     if st and st.type == "file" then return p end
   end
   return nil
@@ -56,23 +56,23 @@ end
 function M.command(dir, argv, timeout)
   local path = M.which(argv[1])
   if not path then return nil, argv[1] .. " is not installed" end
-  local out = ("%s/.%s-%d-%s.out"):format(dir, argv[1], host.pid(), host.random_hex(3))
+  local out = ("%s/.%s-%d-%s.out"):format(dir, argv[1], sys.pid(), sys.random_hex(3))
   local full = { path }
   for i = 2, #argv do full[i] = argv[i] end
   local p, err = proc.spawn({ argv = full, out = out })
   if not p then return nil, err end
-  local t0 = host.mono()
+  local t0 = sys.mono()
   local st
   repeat
     proc.wait({ p }, 1.0)
     st = p:poll()
-    if not st and host.mono() - t0 > (timeout or 60) then
+    if not st and sys.mono() - t0 > (timeout or 60) then
       p:kill("KILL")
       proc.wait({ p }, 5.0)
       st = p:poll() or { status = -1, signal = 9 }
     end
   until st
-  local text = host.read(out) or ""
+  local text = sys.read(out) or ""
   os.remove(out)
   if st.status ~= 0 then
     return nil, ("%s failed (%s): %s"):format(argv[1], st.signal > 0 and ("signal " .. st.signal)
@@ -153,13 +153,13 @@ exit "$status"
 end
 
 function M.jobs(sw)
-  local text = host.read(sw.paths.slurm .. "/jobs.json")
+  local text = sys.read(sw.paths.slurm .. "/jobs.json")
   local v = text and json.decode(text)
   return type(v) == "table" and v or {}
 end
 
 local function save_jobs(sw, jobs)
-  return host.write_atomic(sw.paths.slurm .. "/jobs.json", json.encode(jobs, "  ") .. "\n")
+  return sys.write_atomic(sw.paths.slurm .. "/jobs.json", json.encode(jobs, "  ") .. "\n")
 end
 
 function M.max_array_size(sw)
@@ -171,7 +171,7 @@ end
 -- Submits cells (absolute indices, sorted) as one array per span the
 -- cluster's MaxArraySize allows; returns the job ids or nil, err.
 function M.submit(sw, o)
-  assert(host.mkdir_p(sw.paths.slurm))
+  assert(sys.mkdir_p(sw.paths.slurm))
   local max = M.max_array_size(sw)
   local jobs, ids = M.jobs(sw), {}
   local i = 1
@@ -184,8 +184,8 @@ function M.submit(sw, o)
     end
     local so = setmetatable({ offset = offset, indices = rel }, { __index = o })
     local path = ("%s/array-%d.sh"):format(sw.paths.slurm, #jobs + 1)
-    assert(host.write_atomic(path, M.script(sw, so)))
-    local submitted = host.now()
+    assert(sys.write_atomic(path, M.script(sw, so)))
+    local submitted = sys.now()
     local out, err = M.command(sw.paths.slurm, { "sbatch", "--parsable", path }, 120)
     if not out then return nil, err end
     local id = out:match("^%s*(%d+)")

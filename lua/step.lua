@@ -13,8 +13,8 @@
   local status, message, kind = steps:outcome(call_status, call_message)
 
 A step is: check the input can be recorded, take the step from the budget,
-run the primitive (fn), then record it (host.step: held inside
-host.critical from the moment fn returns, so a deadline cannot cut it):
+run the primitive (fn), then record it (ctl.step: held inside
+ctl.critical from the moment fn returns, so a deadline cannot cut it):
 the workspace committed to history.git as step-N (only `paths` looked at
 when the action names what it changed), the trace line appended, then ONE
 flush of the run's filesystem (snap:sync) makes both durable before the
@@ -23,13 +23,15 @@ step in flight, which resume drops (snap:repair, snap:has).  A resumed run
 answers its first steps from the recorded trace instead (revive(rec)
 rebuilds fn's value from the record), checking the agent asks for the same
 action and input.  When a step cannot be recorded, or a resumed agent
-diverges, the run stops: agent code cannot catch that (host.stop).
+diverges, the run stops: agent code cannot catch that (ctl.stop).
 
 Inputs reach take() as the host's own copies (plain.copy at the door);
 strings in them over INPUT_CAP are kept in the trace as head and tail
 with a marker (the full text is in the workspace and its history).
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
+local budget = require("mlab.budget")
+local ctl = require("mlab.run")
 local json = require("json")
 
 local M = {}
@@ -74,7 +76,7 @@ end
 -- agent code raises at its next instruction.  The first reason wins.
 function Step:halt(kind, message)
   self.stopped = self.stopped or { kind = kind, message = message }
-  host.stop(kind)
+  ctl.stop(kind)
 end
 
 -- halt, and raise now.
@@ -104,7 +106,7 @@ function Step:answer(n, action, input, revive)
   return r
 end
 
--- Commit, trace line, one flush; runs inside host.critical.
+-- Commit, trace line, one flush; runs inside ctl.critical.
 local function record(self, rec, body, paths)
   local commit, cerr = self.snap:commit("step-" .. rec.step,
     ("step %d: %s\n\n%s\n"):format(rec.step, rec.action, cap(body, M.BODY_CAP)),
@@ -114,7 +116,7 @@ local function record(self, rec, body, paths)
       rec.step, rec.action, tostring(cerr)))
   end
   rec.commit = commit
-  rec.tokens = host.tokens_since_mark()
+  rec.tokens = budget.tokens_since_mark()
   local ok, terr = self.rd:append_step(rec)
   if ok then ok, terr = self.snap:sync(self.rd.dir) end
   if not ok then
@@ -125,7 +127,7 @@ local function record(self, rec, body, paths)
   if self.on_step then self.on_step(rec) end
 end
 
--- After fn: the step's record, inside host.critical (host.step).
+-- After fn: the step's record, inside ctl.critical (ctl.step).
 local function after(self, n, action, input, body, paths, started, t0, okf, v, obs, extra)
   local raised
   if not okf then -- a primitive that raised still leaves its step
@@ -147,7 +149,7 @@ local function after(self, n, action, input, body, paths, started, t0, okf, v, o
     r.value = v
   end
   r.observation = rec.observation
-  rec.duration_s = host.mono() - t0
+  rec.duration_s = sys.mono() - t0
   record(self, rec, body, paths)
   if raised ~= nil then error(raised, 0) end
   return r
@@ -155,7 +157,7 @@ end
 
 -- opts.agent_code: fn runs code of the agent's (an action it defined),
 -- which must stay under the budget; other steps run whole inside
--- host.critical.  opts.revive(rec): fn's value from a recorded step.
+-- ctl.critical.  opts.revive(rec): fn's value from a recorded step.
 -- opts.paths: the workspace paths fn may change ({} for none; nil: any).
 function Step:take(action, input, fn, opts)
   opts = opts or {}
@@ -167,19 +169,19 @@ function Step:take(action, input, fn, opts)
   if not okj then
     return { error = "this input cannot be recorded: " .. tostring(body), code = "invalid" }
   end
-  local n = host.take_step()
+  local n = budget.take_step()
   if self.replay then return self:answer(n, action, input, opts.revive) end
-  local started, t0 = host.now(), host.mono()
-  return host.step(fn, function(okf, v, obs, extra)
+  local started, t0 = sys.now(), sys.mono()
+  return ctl.step(fn, function(okf, v, obs, extra)
     return after(self, n, action, input, body, opts.paths, started, t0, okf, v, obs, extra)
   end, opts.agent_code)
 end
 
 -- The run's status after the agent's call returned: call_status is what
--- host.call_agent said ("ok", "error", "budget", "memory").  Returns
+-- ctl.call_agent said ("ok", "error", "budget", "memory").  Returns
 -- status, message, kind (the stop kind, when one ended the run).
 function Step:outcome(call_status, msg, final_given, tokens_refused)
-  local b = host.budget()
+  local b = budget.get()
   if self.stopped then
     return M.STATUS[self.stopped.kind] or "host_error", self.stopped.message, self.stopped.kind
   end

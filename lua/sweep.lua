@@ -31,7 +31,7 @@ The folder:
 Logs and retired runs sit under runs/ so that a run's scripts, which never
 see runs/ or cache/, cannot read another run's results through them.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local exec = require("mlab.exec")
 local proc = require("mlab.proc")
 local json = require("json")
@@ -58,7 +58,7 @@ Sweep.__index = Sweep
 -- An absolute path without "." or ".." parts or doubled slashes, so one
 -- file has one name in sweep.json.
 local function abs(path)
-  if path:sub(1, 1) ~= "/" then path = (host.getenv("PWD") or ".") .. "/" .. path end
+  if path:sub(1, 1) ~= "/" then path = (sys.getenv("PWD") or ".") .. "/" .. path end
   local parts = {}
   for part in path:gmatch("[^/]+") do
     if part == ".." then
@@ -78,7 +78,7 @@ local function fail(fmt, ...) return nil, fmt:format(...) end
 -- one file dir names; nil, err.  sha256sum is faster than Lua and as
 -- exact; find+sort keep the order stable.
 local function sha256_tree(path)
-  local st = host.stat(path)
+  local st = sys.stat(path)
   if not st then return fail("cannot hash %s: it does not exist", path) end
   local dir, script = path, "find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum --"
   if st.type ~= "directory" then
@@ -160,7 +160,7 @@ local function paths(dir)
 end
 
 local function read_manifest(p)
-  local text = host.read(p.sweep_json)
+  local text = sys.read(p.sweep_json)
   if not text then return nil end
   local m, err = json.decode(text)
   if type(m) ~= "table" then return nil, p.sweep_json .. ": " .. tostring(err) end
@@ -172,11 +172,11 @@ end
 local function resolve_agent(root, a, pinned)
   if a:find("/") or a:match("%.lua$") then
     local src = abs(a)
-    if not host.stat(src) then return fail("no agent file %s", src) end
+    if not sys.stat(src) then return fail("no agent file %s", src) end
     local name = basename(src):gsub("%.lua$", "")
     local shipped = root .. "/agents/" .. name .. ".lua"
     local was = pinned[name] and pinned[name].source
-    if (was and was ~= src) or (not was and src ~= shipped and host.stat(shipped)) then
+    if (was and was ~= src) or (not was and src ~= shipped and sys.stat(shipped)) then
       return fail("agent %s is named '%s' like %s, which this sweep pins under that name: "
         .. "rename your file", src, name, was or shipped)
     end
@@ -185,7 +185,7 @@ local function resolve_agent(root, a, pinned)
   if not a:match("^[%w][%w_%-]*$") then return fail("bad agent name '%s'", a) end
   if pinned[a] then return { name = a, source = pinned[a].source } end
   local src = root .. "/agents/" .. a .. ".lua"
-  if host.stat(src) then return { name = a, source = src } end
+  if sys.stat(src) then return { name = a, source = src } end
   return fail("no agent '%s' (agents/%s.lua)", a, a)
 end
 
@@ -196,8 +196,8 @@ local function resolve_task(root, t, pinned, code)
   elseif pinned[t] then
     dir = pinned[t].source
     -- Its source is gone: the pinned copy is all there is.
-    if not host.stat(dir .. "/task.lua") then dir = code .. "/tasks/" .. t end
-  elseif host.stat(root .. "/tasks/" .. t .. "/task.lua") then
+    if not sys.stat(dir .. "/task.lua") then dir = code .. "/tasks/" .. t end
+  elseif sys.stat(root .. "/tasks/" .. t .. "/task.lua") then
     dir = root .. "/tasks/" .. t
   else
     return fail("unknown task '%s' (see mlab tasks)", t)
@@ -250,12 +250,12 @@ function M.plan(opts)
   local p = paths(dir)
   local old, oerr = read_manifest(p)
   if oerr then return nil, oerr end
-  if not old and host.stat(dir) and #(host.list_dir(dir) or {}) > 0 then
+  if not old and sys.stat(dir) and #(sys.list_dir(dir) or {}) > 0 then
     return fail("%s exists and is not a sweep (no sweep.json): choose a new --out", dir)
   end
   local rec = old and old.matrix or {}
   local pinned = old and old.pinned or { agents = {}, tasks = {} }
-  local m = old or { format = M.FORMAT, created = host.now(), runs = {},
+  local m = old or { format = M.FORMAT, created = sys.now(), runs = {},
     pinned = pinned, files = {} }
   if (m.format or 0) > M.FORMAT then
     return fail("%s was made by a newer mlab (format %s)", p.sweep_json, tostring(m.format))
@@ -329,32 +329,32 @@ function M.open(dir)
 end
 
 function Sweep:write_manifest()
-  self.manifest.updated = host.now()
-  return host.write_atomic(self.paths.sweep_json, json.encode(self.manifest, "  ") .. "\n")
+  self.manifest.updated = sys.now()
+  return sys.write_atomic(self.paths.sweep_json, json.encode(self.manifest, "  ") .. "\n")
 end
 
 -- One driver at a time (a second `mlab sweep` on the same folder would
 -- start every run twice).  Slurm jobs running one run each take no lock.
 function Sweep:lock()
-  local text = host.read(self.paths.lock)
+  local text = sys.read(self.paths.lock)
   local pid = text and math.tointeger(tonumber(text:match("%d+")))
-  if pid and pid ~= host.pid() and host.alive(pid) then
+  if pid and pid ~= sys.pid() and sys.alive(pid) then
     return fail("sweep %s is being driven by another mlab (pid %d)", self.dir, pid)
   end
-  assert(host.mkdir_p(self.dir))
-  assert(host.write_atomic(self.paths.lock, tostring(host.pid()) .. "\n"))
+  assert(sys.mkdir_p(self.dir))
+  assert(sys.write_atomic(self.paths.lock, tostring(sys.pid()) .. "\n"))
   return true
 end
 
 function Sweep:unlock()
-  local text = host.read(self.paths.lock)
-  if text and math.tointeger(tonumber(text:match("%d+"))) == host.pid() then
+  local text = sys.read(self.paths.lock)
+  if text and math.tointeger(tonumber(text:match("%d+"))) == sys.pid() then
     os.remove(self.paths.lock)
   end
 end
 
 local function copy(src, dst)
-  local ok, err = host.copy_tree(src, dst)
+  local ok, err = sys.copy_tree(src, dst)
   if not ok then error("cannot pin " .. src .. ": " .. tostring(err), 0) end
 end
 
@@ -375,23 +375,23 @@ end
 -- keeps running its copies.  Returns the list of changed sources.
 function Sweep:pin(log)
   local p, m = self.paths, self.manifest
-  assert(host.mkdir_p(p.runs))
-  assert(host.mkdir_p(p.logs))
+  assert(sys.mkdir_p(p.runs))
+  assert(sys.mkdir_p(p.logs))
   local code = p.code
-  if not host.stat(p.bin) then
-    assert(host.mkdir_p(code .. "/bin"))
+  if not sys.stat(p.bin) then
+    assert(sys.mkdir_p(code .. "/bin"))
     local exe = assert(proc.exe())
     copy(exe, p.bin)
     for _, d in ipairs({ "lua", "stdlib", "agents" }) do
-      if host.stat(self.root .. "/" .. d) then copy(self.root .. "/" .. d, code .. "/" .. d) end
+      if sys.stat(self.root .. "/" .. d) then copy(self.root .. "/" .. d, code .. "/" .. d) end
     end
-    assert(host.mkdir_p(code .. "/tasks"))
-    if host.stat(self.root .. "/tasks/common") then
+    assert(sys.mkdir_p(code .. "/tasks"))
+    if sys.stat(self.root .. "/tasks/common") then
       copy(self.root .. "/tasks/common", code .. "/tasks/common")
     end
     m.files = {}
     for _, d in ipairs({ "bin", "lua", "stdlib", "agents", "tasks/common" }) do
-      if host.stat(code .. "/" .. d) then
+      if sys.stat(code .. "/" .. d) then
         add_hashes(m.files, d .. "/", assert(sha256_tree(code .. "/" .. d)))
       end
     end
@@ -400,9 +400,9 @@ function Sweep:pin(log)
   for _, a in ipairs(self.sources.agents) do
     local rel = "agents/" .. a.name .. ".lua"
     local dst = code .. "/" .. rel
-    local src_hash = host.stat(a.source) and sha256_tree(a.source) or nil
+    local src_hash = sys.stat(a.source) and sha256_tree(a.source) or nil
     src_hash = src_hash and src_hash[basename(a.source)]
-    if not host.stat(dst) then
+    if not sys.stat(dst) then
       copy(a.source, dst)
       m.files[rel] = assert(sha256_tree(dst))[a.name .. ".lua"]
     elseif src_hash and m.files[rel] and src_hash ~= m.files[rel] then
@@ -413,10 +413,10 @@ function Sweep:pin(log)
   for _, t in ipairs(self.sources.tasks) do
     local rel = "tasks/" .. t.name .. "/"
     local dst = code .. "/tasks/" .. t.name
-    if not host.stat(dst) then
+    if not sys.stat(dst) then
       copy(t.dir, dst)
       add_hashes(m.files, rel, assert(sha256_tree(dst)))
-    elseif t.dir ~= dst and host.stat(t.dir) then
+    elseif t.dir ~= dst and sys.stat(t.dir) then
       local now = assert(sha256_tree(t.dir))
       local was = {}
       for k, v in pairs(m.files) do
@@ -462,7 +462,7 @@ function Sweep:run_dir(cell) return rundir.at(self.paths.runs .. "/" .. cell.id)
 -- manifest when there is one.
 function Sweep:state(cell)
   local rd = self:run_dir(cell)
-  if not host.stat(rd.dir) then return "missing" end
+  if not sys.stat(rd.dir) then return "missing" end
   local m = rd:manifest()
   if not m then return "broken" end
   if m.status == "running" then
@@ -477,7 +477,7 @@ end
 -- reused by another program after a crash does not count).
 function Sweep.host_alive(_, cell, m)
   local pid = m and math.tointeger(m.pid)
-  if not pid or not host.alive(pid) then return false end
+  if not pid or not sys.alive(pid) then return false end
   local f = io.open("/proc/" .. pid .. "/cmdline", "rb")
   if not f then return true end
   local cmd = f:read("a") or ""
@@ -503,10 +503,10 @@ end
 -- deleted: an earlier attempt is evidence too).
 function Sweep:retire(cell)
   local src = self.paths.runs .. "/" .. cell.id
-  if not host.stat(src) then return true end
-  assert(host.mkdir_p(self.paths.retired))
+  if not sys.stat(src) then return true end
+  assert(sys.mkdir_p(self.paths.retired))
   local n = 1
-  while host.stat(("%s/%s.%d"):format(self.paths.retired, cell.id, n)) do n = n + 1 end
+  while sys.stat(("%s/%s.%d"):format(self.paths.retired, cell.id, n)) do n = n + 1 end
   local ok, err = os.rename(src, ("%s/%s.%d"):format(self.paths.retired, cell.id, n))
   if not ok then return nil, err end
   return true

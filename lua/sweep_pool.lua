@@ -16,7 +16,7 @@ finishes the step in flight, records it, evaluates the workspace and ends
 as killed; no new run starts, and mlab waits for them all.  The same
 command later resumes them from their last step.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local proc = require("mlab.proc")
 
 local M = {}
@@ -28,7 +28,7 @@ M.NUMBER = { INT = 2, TERM = 15, HUP = 1, USR1 = 10 }
 local function header(sw, cell, argv)
   local line = ("== %s %s: %s\n"):format(os.date("!%Y-%m-%dT%H:%M:%SZ"), cell.id,
     table.concat(argv, " ", 2))
-  host.append(sw:log_path(cell), line)
+  sys.append(sw:log_path(cell), line)
 end
 
 -- Starts a child for cell; the child table or nil, message.
@@ -43,13 +43,13 @@ function M.spawn(sw, cell, action)
   local p, err = proc.spawn({ argv = argv, env = sw:env(), cwd = sw.dir,
     out = sw:log_path(cell), group = true })
   if not p then return nil, err end
-  return { cell = cell, action = action, p = p, t0 = host.mono() }
+  return { cell = cell, action = action, p = p, t0 = sys.mono() }
 end
 
 -- The last lines a child wrote (after its header), for a run that never
 -- got a manifest.
 local function log_tail(sw, cell)
-  local text = host.read(sw:log_path(cell)) or ""
+  local text = sys.read(sw:log_path(cell)) or ""
   local lines = {}
   for line in text:gmatch("[^\n]+") do
     if line:match("^== ") then lines = {} else lines[#lines + 1] = line end
@@ -118,7 +118,7 @@ function M.run(sw, work, o)
     if #running == 0 and #queue > 0 then goto continue end -- a watched run to resume
     local procs = {}
     for i, r in ipairs(running) do procs[i] = r.p end
-    if #procs > 0 then proc.wait(procs, 1.0) else host.sleep(1) end
+    if #procs > 0 then proc.wait(procs, 1.0) else sys.sleep(1) end
     for i = #running, 1, -1 do
       local r = running[i]
       local st = r.p:poll()
@@ -127,7 +127,7 @@ function M.run(sw, work, o)
         cpu.self = cpu.self + st.cpu_self
         cpu.children = cpu.children + st.cpu_children
         local class, m, note = M.outcome(sw, r, st)
-        if pr then pr:ended(r.cell, class, m, host.mono() - r.t0, note) end
+        if pr then pr:ended(r.cell, class, m, sys.mono() - r.t0, note) end
       end
     end
     if pr then pr:tick(running) end

@@ -20,7 +20,7 @@ The time left is estimated from the runs that ended in this command:
 the work left divided by the jobs.  Tokens are those of ended runs plus
 the steps recorded so far by running ones.
 ]]
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local term = require("term")
 
 local M = {}
@@ -34,8 +34,8 @@ local DONE = { answer = true, budget = true, error = true, infra = true }
 function M.new(o)
   local pr = setmetatable({
     sw = o.sw, jobs = o.jobs or 1, tty = o.tty, out = o.out or io.stderr,
-    t0 = host.mono(), class = {}, tokens = {}, durations = {}, cursors = {},
-    live = false, last_plain = host.mono(), plain_every = o.plain_every or 30,
+    t0 = sys.mono(), class = {}, tokens = {}, durations = {}, cursors = {},
+    live = false, last_plain = sys.mono(), plain_every = o.plain_every or 30,
   }, P)
   pr.total = #o.sw.cells
   return pr
@@ -125,7 +125,7 @@ end
 
 function P:line(running)
   local c = self:counts()
-  local now = host.mono()
+  local now = sys.mono()
   local tokens = 0
   for _, cell in ipairs(self.sw.cells) do
     if self.class[cell.id] ~= "running" then tokens = tokens + (self.tokens[cell.id] or 0) end
@@ -155,9 +155,9 @@ function P:tick(running)
   if self.tty then
     self.out:write("\r\27[K", self:line(running))
     self.live = true
-  elseif host.mono() - self.last_plain >= self.plain_every then
+  elseif sys.mono() - self.last_plain >= self.plain_every then
     self.out:write(self:line(running), "\n")
-    self.last_plain = host.mono()
+    self.last_plain = sys.mono()
   end
   self.out:flush()
 end

@@ -20,7 +20,7 @@
 -- data where that is missing, under the task's memory and time limits.
 -- evaluate_commit scores a run's recorded step (a checkout of its tree: the
 -- score is a function of the history), evaluate a folder as it stands.
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local exec = require("mlab.exec")
 local json = require("json")
 
@@ -131,13 +131,19 @@ function M.load(dir)
   if not chunk then return nil, err end
   -- A task file only declares: a loop in it must not hang mlab (or `mlab
   -- tasks`), so it runs under an instruction limit.
-  local hook, mask, count = debug.gethook()
-  local ok, perr = pcall(function()
-    debug.sethook(function() error(path .. ": the task file runs too long (a loop?)", 0) end,
-      "", 10000000)
-    return chunk()
-  end)
-  debug.sethook(hook, mask, count)
+  -- (Under mlab's own budget hook, set from C, the run's deadline bounds
+  -- it already: that hook is left alone.)
+  local ok, perr
+  if debug.gethook() then
+    ok, perr = pcall(chunk)
+  else
+    ok, perr = pcall(function()
+      debug.sethook(function() error(path .. ": the task file runs too long (a loop?)", 0) end,
+        "", 10000000)
+      return chunk()
+    end)
+    debug.sethook()
+  end
   if not ok then return nil, tostring(perr) end
   if not found then return nil, path .. ": no task \"NAME\" { ... } declaration" end
   found.dir = dir
@@ -158,7 +164,7 @@ end
 function M.find(root, name)
   if name:find("/") then
     local dir = name:gsub("/+$", "")
-    if dir:sub(1, 1) ~= "/" then dir = (host.getenv("PWD") or ".") .. "/" .. dir end
+    if dir:sub(1, 1) ~= "/" then dir = (sys.getenv("PWD") or ".") .. "/" .. dir end
     return M.load(dir)
   end
   local t, err = M.load(root .. "/tasks/" .. name)
@@ -169,10 +175,10 @@ function M.find(root, name)
 end
 
 function M.list(root)
-  local names = host.list_dir(root .. "/tasks") or {}
+  local names = sys.list_dir(root .. "/tasks") or {}
   local out = {}
   for _, n in ipairs(names) do
-    if host.stat(root .. "/tasks/" .. n .. "/task.lua") then out[#out + 1] = n end
+    if sys.stat(root .. "/tasks/" .. n .. "/task.lua") then out[#out + 1] = n end
   end
   return out
 end
@@ -187,11 +193,11 @@ function M.improvement(task, score, baseline)
 end
 
 function M.cache_root()
-  local c = host.getenv("MLAB_CACHE")
+  local c = sys.getenv("MLAB_CACHE")
   if c and c ~= "" then return c end
-  local x = host.getenv("XDG_CACHE_HOME")
+  local x = sys.getenv("XDG_CACHE_HOME")
   if x and x ~= "" then return x .. "/mlab" end
-  return (host.getenv("HOME") or "/tmp") .. "/.cache/mlab"
+  return (sys.getenv("HOME") or "/tmp") .. "/.cache/mlab"
 end
 
 function M.cache_dir(task)
@@ -202,7 +208,7 @@ end
 function M.fingerprint(task)
   local parts = {}
   for _, f in ipairs({ "task.lua", task.prepare or "", task.evaluate, "env/" .. task.starter }) do
-    local st = f ~= "" and host.stat(task.dir .. "/" .. f)
+    local st = f ~= "" and sys.stat(task.dir .. "/" .. f)
     parts[#parts + 1] = st and ("%s:%d:%.0f"):format(f, st.size, st.mtime) or f .. ":-"
   end
   return table.concat(parts, ";")
@@ -232,21 +238,21 @@ end
 
 local function lock_task(task)
   local dir = M.cache_dir(task)
-  local ok, err = host.mkdir_p(dir:match("^(.*)/[^/]+$"))
+  local ok, err = sys.mkdir_p(dir:match("^(.*)/[^/]+$"))
   if not ok then return nil, err end
   return exec.lock(dir .. ".lock", lock_wait(task))
 end
 
 local function prepared(dir, fp)
-  local stamp = json.decode(host.read(dir .. "/prepared.json") or "")
+  local stamp = json.decode(sys.read(dir .. "/prepared.json") or "")
   return stamp and stamp.fingerprint == fp
 end
 
 -- Runs the task's prepare program into a new folder tmp.
 local function prepare_into(task, tmp, log)
   local public, hidden = tmp .. "/public", tmp .. "/hidden"
-  assert(host.mkdir_p(public))
-  assert(host.mkdir_p(hidden))
+  assert(sys.mkdir_p(public))
+  assert(sys.mkdir_p(hidden))
   if task.prepare then
     if log then log("preparing data for " .. task.name .. " (once; cached in " .. M.cache_dir(task) .. ")") end
     local argv = M.interpreter(task.dir .. "/" .. task.prepare)
@@ -271,18 +277,18 @@ function M.prepare(task, log)
   if not lock then return nil, "cannot prepare " .. task.name .. ": " .. lerr end
   -- Another process may have prepared it while we waited.
   if prepared(dir, fp) then lock:unlock(); return data end
-  local tmp = ("%s.tmp-%d-%s"):format(dir, host.pid(), host.random_hex(4))
-  host.remove_tree(tmp)
+  local tmp = ("%s.tmp-%d-%s"):format(dir, sys.pid(), sys.random_hex(4))
+  sys.remove_tree(tmp)
   local ok, err = prepare_into(task, tmp, log)
   if ok then
-    ok, err = host.write_atomic(tmp .. "/prepared.json",
-      json.encode({ fingerprint = fp, prepared = host.now() }))
+    ok, err = sys.write_atomic(tmp .. "/prepared.json",
+      json.encode({ fingerprint = fp, prepared = sys.now() }))
   end
   if ok then
-    host.remove_tree(dir)
+    sys.remove_tree(dir)
     ok, err = os.rename(tmp, dir)
   end
-  if not ok then host.remove_tree(tmp) end
+  if not ok then sys.remove_tree(tmp) end
   lock:unlock()
   if not ok then return nil, err end
   return data
@@ -290,14 +296,14 @@ end
 
 -- Fills dir with the starter files and the public data.
 function M.populate(task, data, dir)
-  local ok, err = host.mkdir_p(dir)
+  local ok, err = sys.mkdir_p(dir)
   if not ok then return nil, err end
-  if host.stat(task.dir .. "/env") then
-    ok, err = host.copy_tree(task.dir .. "/env", dir)
+  if sys.stat(task.dir .. "/env") then
+    ok, err = sys.copy_tree(task.dir .. "/env", dir)
     if not ok then return nil, err end
   end
-  for _, n in ipairs(host.list_dir(data.public) or {}) do
-    ok, err = host.copy_tree(data.public .. "/" .. n, dir .. "/" .. n)
+  for _, n in ipairs(sys.list_dir(data.public) or {}) do
+    ok, err = sys.copy_tree(data.public .. "/" .. n, dir .. "/" .. n)
     if not ok then return nil, err end
   end
   return true
@@ -331,8 +337,8 @@ end
 -- Scores the folder dir as it stands (a workspace, a checkout): the score
 -- table or nil, err.  The evaluator gets a plain copy of it (see the top).
 function M.evaluate(task, data, dir)
-  local tmp = ("%s/eval-%d-%s"):format(data.dir, host.pid(), host.random_hex(6))
-  host.remove_tree(tmp)
+  local tmp = ("%s/eval-%d-%s"):format(data.dir, sys.pid(), sys.random_hex(6))
+  sys.remove_tree(tmp)
   local ok, err = exec.copy_plain(dir, tmp, M.EVAL_MAX_FILE_MB)
   local score
   if not ok then
@@ -340,12 +346,12 @@ function M.evaluate(task, data, dir)
   else
     -- Public data the copy lacks (a file above the size limit) is the
     -- task's own: what the agent started with.
-    for _, n in ipairs(host.list_dir(data.public) or {}) do
-      if not host.stat(tmp .. "/" .. n) then host.copy_tree(data.public .. "/" .. n, tmp .. "/" .. n) end
+    for _, n in ipairs(sys.list_dir(data.public) or {}) do
+      if not sys.stat(tmp .. "/" .. n) then sys.copy_tree(data.public .. "/" .. n, tmp .. "/" .. n) end
     end
     score, err = run_evaluator(task, data, tmp)
   end
-  host.remove_tree(tmp)
+  sys.remove_tree(tmp)
   return score, err
 end
 
@@ -353,8 +359,8 @@ end
 -- id): checked out into a fresh folder (git records a symlink as a link),
 -- evaluated as above, removed.  snap: the run's history (mlab.snap).
 function M.evaluate_commit(task, data, snap, rev)
-  local tmp = ("%s/commit-%d-%s"):format(data.dir, host.pid(), host.random_hex(6))
-  host.remove_tree(tmp)
+  local tmp = ("%s/commit-%d-%s"):format(data.dir, sys.pid(), sys.random_hex(6))
+  sys.remove_tree(tmp)
   local ok, err = snap:checkout(rev, tmp)
   local score
   if not ok then
@@ -362,7 +368,7 @@ function M.evaluate_commit(task, data, snap, rev)
   else
     score, err = M.evaluate(task, data, tmp)
   end
-  host.remove_tree(tmp)
+  sys.remove_tree(tmp)
   return score, err
 end
 
@@ -370,8 +376,8 @@ end
 -- fingerprint.  The starter is the task's own code: it runs confined like
 -- an agent's script where that can be had, else plainly.
 function M.measure(task, data, log)
-  local ws = ("%s/baseline-%d-%s"):format(data.dir, host.pid(), host.random_hex(4))
-  host.remove_tree(ws)
+  local ws = ("%s/baseline-%d-%s"):format(data.dir, sys.pid(), sys.random_hex(4))
+  sys.remove_tree(ws)
   local ok, err = M.populate(task, data, ws)
   if not ok then return nil, err end
   if log then log("measuring the baseline of " .. task.name .. " (running " .. task.starter .. ")") end
@@ -379,22 +385,22 @@ function M.measure(task, data, log)
   local r, rerr = run_script(argv, ws, task.timeout,
     { sandbox = true, unconfined = true, hide = { M.cache_root() }, mem_mb = task.memory_mb,
       procs = 512 })
-  if not r then host.remove_tree(ws); return nil, "starter could not run: " .. rerr end
+  if not r then sys.remove_tree(ws); return nil, "starter could not run: " .. rerr end
   if r.status ~= 0 then
-    host.remove_tree(ws)
+    sys.remove_tree(ws)
     return nil, ("starter %s failed (exit %d):\n%s"):format(task.starter, r.status, tail(r.output, 2000))
   end
   local score, eerr = M.evaluate(task, data, ws)
-  host.remove_tree(ws)
+  sys.remove_tree(ws)
   if not score then return nil, "baseline evaluation failed: " .. eerr end
-  local rec = { score = score.score, fingerprint = M.fingerprint(task), measured = host.now(),
+  local rec = { score = score.score, fingerprint = M.fingerprint(task), measured = sys.now(),
                 seconds = r.duration }
-  assert(host.write_atomic(data.dir .. "/baseline.json", json.encode(rec)))
+  assert(sys.write_atomic(data.dir .. "/baseline.json", json.encode(rec)))
   return rec
 end
 
 local function cached_baseline(task, data)
-  local rec = json.decode(host.read(data.dir .. "/baseline.json") or "")
+  local rec = json.decode(sys.read(data.dir .. "/baseline.json") or "")
   if rec and rec.fingerprint == M.fingerprint(task) then return rec end
 end
 

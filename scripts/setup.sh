@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config git
+      lua-check                   # the Lua linter (tests/e2e/lua_lint_test.sh)
       liblua5.4-dev lua-cjson-dev libgit2-dev libcurl4-openssl-dev check
       bubblewrap python3-numpy python3-scipy python3-pandas python3-sklearn
       libopenblas0-pthread procps

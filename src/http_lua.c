@@ -4,11 +4,9 @@
  *     -> status, body, {retry_after = s|nil, retry_after_raw = str|nil,
  *                       content_type = str|nil, elapsed = s}
  *     -> nil, message, kind     kind: "timeout", "connect", "error"
- *   http.sleep(s)   sleeps, never past the run's deadline; SIGINT/SIGTERM
- *                   end the wait and raise the budget error ("killed")
- *   http.now()      monotonic seconds (latency, backoff)
  *
- * Every call checks the run's budget first and caps its timeout at the time
+ * (Backoff waits and clocks are mlab.sys's: sys.sleep, sys.mono.)  Every
+ * call checks the run's budget first and caps its timeout at the time
  * left, so neither a stalled server nor a long backoff outlives the run.
  * Failures come back as nil, msg, kind rather than through lh_fail because
  * the caller needs "connect" apart from "error", which MLAB_E* codes do not
@@ -146,43 +144,8 @@ lhttp_post(lua_State *L)
   return 3;
 }
 
-static int
-lhttp_sleep(lua_State *L)
-{
-  lh_budget_check(L);
-  double s = luaL_checknumber(L, 1);
-  double left = budget_time_left(lh_budget(L));
-  if (s > left)
-    s = left;
-  /* In slices: SIGINT/SIGTERM set the flag (and interrupt nanosleep), and
-   * one arriving just before a slice starts waits a slice at most. */
-  const volatile sig_atomic_t *stop = lh_signal_flag();
-  double end = budget_now() + s;
-  for (double d = s; d > 0 && !*stop; d = end - budget_now()) {
-    if (d > 0.25)
-      d = 0.25;
-    struct timespec ts = {.tv_sec = (time_t)d,
-                          .tv_nsec = (long)((d - floor(d)) * 1e9)};
-    nanosleep(&ts, NULL); /* EINTR: the loop looks at the flag */
-  }
-  lh_budget_check(L); /* a sleep cut short by the deadline ends here */
-  if (*stop) /* raises even inside host.critical: the run is stopping */
-    return lh_budget_raise(L);
-  lua_pushboolean(L, 1);
-  return 1;
-}
 
-static int
-lhttp_now(lua_State *L)
-{
-  lua_pushnumber(L, budget_now());
-  return 1;
-}
-
-static const luaL_Reg http_funcs[] = {{"post", lhttp_post},
-                                      {"sleep", lhttp_sleep},
-                                      {"now", lhttp_now},
-                                      {NULL, NULL}};
+static const luaL_Reg http_funcs[] = {{"post", lhttp_post}, {NULL, NULL}};
 
 int
 luaopen_mlab_http(lua_State *L)

@@ -61,7 +61,8 @@ lh_signal_flag(void)
 
 static const luaL_Reg preloads[] = {
     {"mlab.ws", luaopen_mlab_ws},       {"mlab.exec", luaopen_mlab_exec},
-    {"mlab.snap", luaopen_mlab_snap},   {"mlab.host", luaopen_mlab_host},
+    {"mlab.snap", luaopen_mlab_snap},   {"mlab.run", luaopen_mlab_run},
+    {"mlab.budget", luaopen_mlab_budget}, {"mlab.sys", luaopen_mlab_sys},
     {"mlab.http", luaopen_mlab_http},   {"cjson", luaopen_cjson},
     {"mlab.proc", luaopen_mlab_proc},
     {"cjson.safe", luaopen_cjson_safe}, {NULL, NULL}};
@@ -337,4 +338,148 @@ lh_box(lua_State *L, void (*release)(void *p))
   }
   lua_setmetatable(L, -2);
   return box;
+}
+
+/* -- "mlab.run": run control for the host's Lua ---------------------------
+ *
+ *   run.call_agent(fn, ...) -> "ok"|"error"|"budget"|"memory", message
+ *   run.critical(fn, ...)   run.step(fn, after, agent_code)
+ *   run.stop(kind)          run.seal(methods, name) -> sealed userdata
+ */
+
+/* run.stop(kind): the run must end (see budget.h for the kinds); agent
+ * code dies at its next instruction or primitive. */
+static int
+lrun_stop(lua_State *L)
+{
+  lh_stop(L, luaL_checkstring(L, 1));
+  return 0;
+}
+
+/* -- calling agent code ------------------------------------------------- */
+
+static const char *const status_names[] = {"ok", "error", "budget", "memory"};
+
+/* run.call_agent(fn, ...) -> "ok"|"error"|"budget"|"memory", message
+ * Runs fn with the deadline hook armed and the heap capped; afterwards
+ * both are lifted so the host can finish the run (evaluate, record). */
+static int
+lrun_call_agent(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  struct budget *b = lh_budget(L);
+  size_t cap = b->max_mem;
+  int nargs = lua_gettop(L) - 1;
+  struct lh_box *box = lh_box(L, free); /* holds msg while it is pushed */
+  lua_insert(L, 1);                     /* [box, fn, args...] */
+  char *msg = NULL;
+  lh_hook_arm(L);
+  enum lh_status st = lh_pcall(L, nargs, 0, &msg);
+  box->p = msg;
+  lh_hook_disarm(L);
+  b->max_mem = 0;
+  lua_gc(L, LUA_GCCOLLECT);
+  if (st == LH_ERRMEM)
+    budget_exhaust(b, "memory");
+  /* Still uncapped: what the collection's finalizers allocated must not
+   * turn the agent's outcome into a memory error raised here. */
+  lua_pushstring(L, status_names[st]);
+  if (msg)
+    lua_pushstring(L, msg);
+  else
+    lua_pushnil(L);
+  lh_box_release(box);
+  b->max_mem = cap;
+  return 2;
+}
+
+/* run.critical(fn, ...): runs fn while the hook does not raise and the
+ * heap is not capped, so recording a step is never cut in half; re-raises
+ * errors.  fn must be host code only: agent code run here would run
+ * outside its budget (lua/step.lua copies agent values before it). */
+static int
+lrun_critical(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  struct lh_run *run = lh_run(L);
+  run->critical++;
+  int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  run->critical--;
+  if (rc != LUA_OK)
+    return lua_error(L);
+  return lua_gettop(L);
+}
+
+/* run.step(fn, after, agent_code) -> after's results
+ * Runs fn() protected, then after(ok, ...) with fn's results (or its
+ * error), the record of a step.  after always runs inside run.critical,
+ * entered in C the moment fn returns, so no hook can fire between the two
+ * and a step that ran is always recorded.  fn runs inside run.critical
+ * too unless agent_code is true (an action written by the agent, which
+ * must stay under the budget); host code in fn is bounded on its own
+ * (scripts and model calls are capped at the time left).  Errors of after
+ * are re-raised. */
+static int
+lrun_step(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  int agent_code = lua_toboolean(L, 3);
+  struct lh_run *run = lh_run(L);
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2); /* [fn, after, after] */
+  lua_pushvalue(L, 1); /* [fn, after, after, fn] */
+  if (!agent_code)
+    run->critical++;
+  int rc = lua_pcall(L, 0, 3, 0);
+  if (agent_code)
+    run->critical++;
+  /* [fn, after, after, v, obs, extra] or [fn, after, after, err] */
+  lua_pushboolean(L, rc == LUA_OK);
+  lua_insert(L, 4);
+  rc = lua_pcall(L, lua_gettop(L) - 3, LUA_MULTRET, 0);
+  run->critical--;
+  if (rc != LUA_OK)
+    return lua_error(L);
+  return lua_gettop(L) - 2;
+}
+
+static int
+sealed_newindex(lua_State *L)
+{
+  return luaL_error(L, "%s is read-only", luaL_typename(L, 1));
+}
+
+/* run.seal(methods, name): a userdata whose only door is methods (its
+ * __index).  Agents get capabilities this way: no field to set, nothing to
+ * walk with pairs, no metatable to swap, no rawset. */
+static int
+lrun_seal(lua_State *L)
+{
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const char *name = luaL_checkstring(L, 2);
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, sealed_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "__name");
+  lua_pushstring(L, name);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static const luaL_Reg run_funcs[] = {
+    {"call_agent", lrun_call_agent}, {"critical", lrun_critical},
+    {"step", lrun_step},             {"stop", lrun_stop},
+    {"seal", lrun_seal},             {NULL, NULL}};
+
+int
+luaopen_mlab_run(lua_State *L)
+{
+  luaL_newlib(L, run_funcs);
+  return 1;
 }

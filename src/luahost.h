@@ -31,7 +31,7 @@ struct lh_run {
   struct budget budget;
   char root[4096]; /* mlab home: lua/, stdlib/, agents/, tasks/ */
   int hooked;      /* agent code is running: the hook is armed */
-  int critical;    /* > 0 inside host.critical: the host is recording, so
+  int critical;    /* > 0 inside run.critical (mlab.run): the host is recording, so
                       the hook does not raise and the heap is not capped */
 };
 
@@ -68,12 +68,12 @@ int lh_failerr(lua_State *L, int code);
 int lh_result(lua_State *L, int error);
 
 /* Raises the budget error table when the run must stop (checks the clock
- * and the signal flag first), unless the host is inside host.critical.
+ * and the signal flag first), unless the host is inside run.critical.
  * Every primitive calls it on entry: hooks never see C. */
 void lh_budget_check(lua_State *L);
 
 /* Marks the run stopped with kind (budget.h) without raising: agent code
- * raises at its next instruction outside host.critical. */
+ * raises at its next instruction outside run.critical. */
 void lh_stop(lua_State *L, const char *kind);
 
 /* Raises the budget error table for b->kind (never returns); while agent
@@ -107,7 +107,9 @@ void lh_box_release(struct lh_box *box);
 int luaopen_mlab_ws(lua_State *L);
 int luaopen_mlab_exec(lua_State *L);
 int luaopen_mlab_snap(lua_State *L);
-int luaopen_mlab_host(lua_State *L);
+int luaopen_mlab_run(lua_State *L); /* run control (luahost.c) */
+int luaopen_mlab_budget(lua_State *L);
+int luaopen_mlab_sys(lua_State *L);
 int luaopen_mlab_http(lua_State *L);
 int luaopen_mlab_proc(lua_State *L);
 

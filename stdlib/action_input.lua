@@ -72,7 +72,7 @@ local function read_string(s, i, q, out_notes)
       local d = s:sub(j + 1, j + 1)
       if d == "'" then
         out[#out + 1] = "'"
-      elseif d == "\n" then
+      elseif d == "\n" then -- luacheck: ignore 542
         -- a line continuation: nothing
       elseif VALID_ESCAPE[d] then
         out[#out + 1] = "\\" .. d

@@ -1,7 +1,7 @@
 -- cmd/diff.lua - `mlab diff RUN A B`: the workspace change between two
 -- steps; `mlab diff R1[@N] R2[@M]`: between two runs' workspaces.
 local cl = require("cmdline")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local snap_mod = require("mlab.snap")
 local term = require("term")
 local patch = require("patch")
@@ -33,11 +33,11 @@ end
 -- Every file under dir (relative paths), sorted.
 local function files(dir, prefix, out)
   out = out or {}
-  local names = host.list_dir(dir .. (prefix ~= "" and "/" .. prefix or "")) or {}
+  local names = sys.list_dir(dir .. (prefix ~= "" and "/" .. prefix or "")) or {}
   table.sort(names)
   for _, n in ipairs(names) do
     local rel = prefix ~= "" and prefix .. "/" .. n or n
-    local st = host.stat(dir .. "/" .. rel)
+    local st = sys.stat(dir .. "/" .. rel)
     if st and st.type == "directory" then files(dir, rel, out)
     elseif st then out[#out + 1] = rel end
   end
@@ -54,7 +54,7 @@ local function dir_diff(a, b, only)
   local out = {}
   for _, p in ipairs(all) do
     if not only or p == only or p:sub(1, #only + 1) == only .. "/" then
-      local x, y = host.read(a .. "/" .. p), host.read(b .. "/" .. p)
+      local x, y = sys.read(a .. "/" .. p), sys.read(b .. "/" .. p)
       if x ~= y then
         local head = { ("diff --git a/%s b/%s"):format(p, p) }
         if not x then head[#head + 1] = "new file mode 100644" end
@@ -97,16 +97,16 @@ local function two_runs(o, pos, rest)
   if not ta then cl.err(("run %s has no step %d"):format(ra.id, sa)); return nil end
   if not tb then cl.err(("run %s has no step %d"):format(rb.id, sb)); return nil end
   if ta == tb then return "", generated(ra) end
-  local base = ("%s/diff-%s"):format(task_mod.cache_root(), host.random_hex(6))
+  local base = ("%s/diff-%s"):format(task_mod.cache_root(), sys.random_hex(6))
   local ok, err = ha:checkout("step-" .. sa, base .. "/a")
   if ok then ok, err = hb:checkout("step-" .. sb, base .. "/b") end
   if not ok then
-    host.remove_tree(base)
+    sys.remove_tree(base)
     cl.err(err)
     return nil
   end
   local text = dir_diff(base .. "/a", base .. "/b", rest and rest[1])
-  host.remove_tree(base)
+  sys.remove_tree(base)
   return text, generated(ra)
 end
 

@@ -54,8 +54,8 @@ function M.main(args)
   local sources, errs = imp.find(table.move(pos, 2, #pos, 1, {}))
   local failed = #errs
   for _, e in ipairs(errs) do cl.err(term.visible(e)) end
-  local host = require("mlab.host")
-  if not host.stat(runs_dir) then assert(host.mkdir_p(runs_dir)) end
+  local sys = require("mlab.sys")
+  if not sys.stat(runs_dir) then assert(sys.mkdir_p(runs_dir)) end
   local seen = imp.seen(runs_dir)
   local done, skipped = 0, 0
   for _, src in ipairs(sources) do

@@ -1,7 +1,8 @@
 -- cmd/log.lua - `mlab log RUN`: the manifest and one line per step.
 local cl = require("cmdline")
 local view = require("view")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
+local budget = require("mlab.budget")
 local scores = require("scores")
 
 local M = {}
@@ -53,15 +54,15 @@ local function follow(rd, m)
       cl.out(("  --  run %s (no end line)\n"):format(rd:status()))
       break
     end
-    host.sleep(0.5)
-    if host.budget().exhausted then return 130 end -- Ctrl-C: stop watching
+    sys.sleep(0.5)
+    if budget.get().exhausted then return 130 end -- Ctrl-C: stop watching
   end
   -- The score comes after the end line: the run evaluates, then writes run.json.
   for _ = 1, 1200 do
     m = rd:manifest() or m
     if rd:status(m) ~= "running" then break end
-    host.sleep(0.25)
-    if host.budget().exhausted then return 130 end
+    sys.sleep(0.25)
+    if budget.get().exhausted then return 130 end
   end
   cl.out("\n", view.summary(m, printed))
   return 0

@@ -1,7 +1,7 @@
 -- cmd/run.lua - `mlab run TASK`: a new run of an agent on a task.
 local cl = require("cmdline")
 local view = require("view")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local run_mod = require("run")
 
 local M = {}
@@ -75,11 +75,12 @@ function M.main(args)
   end
   local opts = {
     root = cl.ROOT, task = pos[1], agent = o.agent or preset.agent or "baseline",
-    llm = o.llm or host.getenv("MLAB_LLM") or "none", llm_fast = o["llm-fast"],
+    llm = o.llm or sys.getenv("MLAB_LLM") or "none", llm_fast = o["llm-fast"],
     preset = o.preset, harness = preset.harness,
     max_steps = math.tointeger(cl.number(o, "max-steps", d.max_steps)) or cl.usage("--max-steps takes a whole number"),
     max_time = cl.number(o, "max-time", d.max_time),
-    max_tokens = math.tointeger(cl.number(o, "max-tokens", d.max_tokens)) or cl.usage("--max-tokens takes a whole number"),
+    max_tokens = math.tointeger(cl.number(o, "max-tokens", d.max_tokens))
+      or cl.usage("--max-tokens takes a whole number"),
     max_mem_mb = cl.number(o, "max-mem", d.max_mem_mb),
     seed = math.tointeger(cl.number(o, "seed", 0)) or cl.usage("--seed takes a whole number"),
     runs_dir = cl.runs_dir(o), id = o.id, verbose = o.verbose or o.v, version = cl.VERSION,

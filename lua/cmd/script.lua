@@ -2,7 +2,9 @@
 -- runs, in the agents' sandbox and under a budget, with the read-only API
 -- of analysis.lua as the global `mlab`.
 local cl = require("cmdline")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
+local budget = require("mlab.budget")
+local ctl = require("mlab.run")
 local term = require("term")
 
 local M = {}
@@ -48,7 +50,7 @@ function M.main(args)
     ["max-mem"] = "value" })
   if not o then cl.usage(perr) end
   if not file then cl.usage("mlab script: which script? (see mlab script --help)") end
-  local st = host.stat(file)
+  local st = sys.stat(file)
   if not st or st.type ~= "file" then cl.err("no script at " .. file); return 2 end
   local max_time = cl.number(o, "max-time", 600)
   local max_mem = cl.number(o, "max-mem", 2048)
@@ -58,12 +60,12 @@ function M.main(args)
     sink, sink_err = io.open(o.out, "wb")
     if not sink then cl.err("cannot write " .. o.out .. ": " .. tostring(sink_err)); return 2 end
   end
-  local tty = not sink and host.isatty(1)
+  local tty = not sink and sys.isatty(1)
   local function write(s)
     if sink then sink:write(s) else io.stdout:write(tty and term.visible(s) or s) end
   end
-  local tmp = ("%s/mlab-script-%s"):format(host.getenv("TMPDIR") or "/tmp", host.random_hex(6))
-  assert(host.mkdir_p(tmp))
+  local tmp = ("%s/mlab-script-%s"):format(sys.getenv("TMPDIR") or "/tmp", sys.random_hex(6))
+  assert(sys.mkdir_p(tmp))
   local api, close = require("analysis").new({ runs_dir = cl.runs_dir(o), tmp = tmp, write = write })
 
   local sandbox = require("sandbox")
@@ -84,10 +86,10 @@ function M.main(args)
     cl.err(lerr)
     code = 1
   else
-    host.budget_set({ time = max_time, mem_mb = max_mem })
-    host.budget_start()
+    budget.set({ time = max_time, mem_mb = max_mem })
+    budget.start()
     local result
-    local status, msg = host.call_agent(function() result = chunk(table.unpack(rest)) end)
+    local status, msg = ctl.call_agent(function() result = chunk(table.unpack(rest)) end)
     if status ~= "ok" then
       cl.err(("%s: %s: %s"):format(file, status, term.visible(tostring(msg))))
       code = 1
@@ -96,7 +98,7 @@ function M.main(args)
     end
   end
   close()
-  host.remove_tree(tmp)
+  sys.remove_tree(tmp)
   if sink then sink:close() end
   return code
 end

@@ -3,7 +3,7 @@
 -- recorded outcome.  The sweep itself is sweep.lua's; the pool
 -- sweep_pool.lua's; progress sweep_progress.lua's; Slurm slurm.lua's.
 local cl = require("cmdline")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local sweep = require("sweep")
 local pool = require("sweep_pool")
 local progress = require("sweep_progress")
@@ -117,7 +117,7 @@ local function run_cell(o)
     -- A requeued task on the node where the run was killed: let that host
     -- finish recording before resuming.
     for _ = 1, 60 do
-      host.sleep(1)
+      sys.sleep(1)
       action, class, m = sw:action(cell, {})
       if action ~= "busy" then break end
     end
@@ -240,13 +240,13 @@ local function finish(sw, pr, quiet)
 end
 
 local function local_backend(sw, retry, jobs, quiet)
-  local tty = host.isatty(2)
+  local tty = sys.isatty(2)
   local pr = not quiet and progress.new({ sw = sw, jobs = jobs, tty = tty }) or nil
   local work, counts = work_list(sw, retry, pr)
   if not quiet then io.stderr:write(plan_line(sw, counts, jobs, "local")) end
-  local t0, cpu0 = host.mono(), require("mlab.proc").cpu()
+  local t0, cpu0 = sys.mono(), require("mlab.proc").cpu()
   local sig = pool.run(sw, work, { jobs = jobs, progress = pr })
-  local wall = host.mono() - t0
+  local wall = sys.mono() - t0
   local cpu = pool.last_cpu or { self = 0, children = 0 }
   local own = require("mlab.proc").cpu() - cpu0
   if not quiet and #work > 0 then
@@ -299,7 +299,7 @@ local function slurm_follow(sw, o, quiet, pr, watch)
           watch[cell.id] = true
           if state == "RUNNING" or state == "COMPLETING" then
             if not since[cell.id] then
-              since[cell.id] = host.mono()
+              since[cell.id] = sys.mono()
               if pr then pr:started(cell) end
             end
             running[#running + 1] = { cell = cell, t0 = since[cell.id] }
@@ -320,7 +320,7 @@ local function slurm_follow(sw, o, quiet, pr, watch)
             reported[cell.id] = true
             local note
             if m and m.ended then
-              local lag = host.now() - m.ended
+              local lag = sys.now() - m.ended
               lags[#lags + 1] = lag
               local sub = submitted[cell.index]
               if sub and m.started and m.started >= sub and not m.resumed then
@@ -337,7 +337,7 @@ local function slurm_follow(sw, o, quiet, pr, watch)
       if pr then pr:tick(running) end
       if not any then break end
     end
-    host.sleep(o.poll and tonumber(o.poll) or 1)
+    sys.sleep(o.poll and tonumber(o.poll) or 1)
   end
   if not quiet and #lags > 0 then
     table.sort(waits)
@@ -354,7 +354,7 @@ local function slurm_backend(sw, o, retry, jobs, quiet)
   local so = slurm_opts(sw, o, jobs)
   local live, lerr = slurm.live(sw)
   if not live then cl.err(lerr); return 1 end
-  local tty = host.isatty(2)
+  local tty = sys.isatty(2)
   local pr = not quiet and progress.new({ sw = sw, jobs = jobs, tty = tty }) or nil
   local work, counts = work_list(sw, retry, pr, live)
   if not quiet then io.stderr:write(plan_line(sw, counts, jobs, "slurm")) end
@@ -406,8 +406,8 @@ function M.main(args)
   if jobs and jobs < 1 then cl.usage("--jobs takes a whole number >= 1") end
   local retry = parse_retry(o.retry)
   local popts = plan_opts(o)
-  local env_llm = host.getenv("MLAB_LLM")
-  if not popts.llms and env_llm and env_llm ~= "" and not host.stat(o.out .. "/sweep.json") then
+  local env_llm = sys.getenv("MLAB_LLM")
+  if not popts.llms and env_llm and env_llm ~= "" and not sys.stat(o.out .. "/sweep.json") then
     popts.llms = { env_llm }
   end
   local sw, err = sweep.plan(popts)
@@ -456,7 +456,7 @@ function M.main(args)
   if backend == "slurm" then
     rc = slurm_backend(sw, o, retry, jobs, quiet)
   else
-    local live = host.stat(sw.paths.slurm .. "/jobs.json") and slurm.available() and slurm.live(sw)
+    local live = sys.stat(sw.paths.slurm .. "/jobs.json") and slurm.available() and slurm.live(sw)
     if live and next(live) then
       sw:unlock()
       cl.err("this sweep has runs in the Slurm queue: follow them with --backend slurm, "

@@ -1,7 +1,7 @@
 -- cmd/tasks.lua - `mlab tasks`: the tasks, their metrics and baselines.
 local cl = require("cmdline")
 local view = require("view")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 local json = require("json")
 local task_mod = require("task")
 
@@ -17,11 +17,11 @@ running the starter code.
 ]]
 
 local function tree_size(path)
-  local st = host.stat(path)
+  local st = sys.stat(path)
   if not st then return 0 end
   if st.type ~= "directory" then return st.size end
   local total = 0
-  for _, n in ipairs(host.list_dir(path) or {}) do total = total + tree_size(path .. "/" .. n) end
+  for _, n in ipairs(sys.list_dir(path) or {}) do total = total + tree_size(path .. "/" .. n) end
   return total
 end
 
@@ -51,9 +51,9 @@ function M.main(args)
     local t, terr = task_mod.find(cl.ROOT, name)
     if t then
       local dir = task_mod.cache_dir(t)
-      local size = host.stat(dir .. "/prepared.json") and human_size(tree_size(dir .. "/public"))
+      local size = sys.stat(dir .. "/prepared.json") and human_size(tree_size(dir .. "/public"))
         or "not prepared"
-      local measured = json.decode(host.read(dir .. "/baseline.json") or "")
+      local measured = json.decode(sys.read(dir .. "/baseline.json") or "")
       if measured and measured.fingerprint ~= task_mod.fingerprint(t) then measured = nil end
       cl.out(("%-20s %-10s %-22s %-9s %-9s %s\n"):format(name, t.category,
         t.metric.name .. " (" .. t.metric.goal .. ")", view.score(t.baseline),

@@ -1,6 +1,7 @@
 -- cmd/test-lua.lua - `mlab test-lua FILE`: a Lua test in the agent sandbox.
 local cl = require("cmdline")
-local host = require("mlab.host")
+local budget = require("mlab.budget")
+local ctl = require("mlab.run")
 
 local M = {}
 
@@ -29,9 +30,9 @@ function M.main(args)
   local env = sandbox.new({ root = cl.ROOT, dirs = dirs, print = print })
   local chunk, lerr = sandbox.loadfile(file, env)
   if not chunk then cl.err(lerr); return 1 end
-  host.budget_set({ time = 60, mem_mb = 512 })
-  host.budget_start()
-  local st, msg = host.call_agent(chunk)
+  budget.set({ time = 60, mem_mb = 512 })
+  budget.start()
+  local st, msg = ctl.call_agent(chunk)
   if st ~= "ok" then
     io.stderr:write(file, ": ", st, ": ", tostring(msg), "\n")
     return 1

@@ -164,8 +164,8 @@ END_TEST
 
 START_TEST(test_bindings_host_read_frees_on_errmem)
 {
-  errmem_calls("local host = require('mlab.host') "
-               "return function() return host.read(DIR .. '/ws/big.txt') end",
+  errmem_calls("local sys = require('mlab.sys') "
+               "return function() return sys.read(DIR .. '/ws/big.txt') end",
                256 * 1024);
 }
 END_TEST
@@ -173,8 +173,8 @@ END_TEST
 START_TEST(test_bindings_host_list_dir_closes_on_errmem)
 {
   make_many();
-  errmem_calls("local host = require('mlab.host') "
-               "return function() return host.list_dir(DIR .. '/many') end",
+  errmem_calls("local sys = require('mlab.sys') "
+               "return function() return sys.list_dir(DIR .. '/many') end",
                32 * 1024);
 }
 END_TEST
@@ -205,9 +205,9 @@ END_TEST
  * host, leaking the message). */
 START_TEST(test_bindings_call_agent_returns_message_past_cap)
 {
-  capped_calls("local host = require('mlab.host') "
+  capped_calls("local ctl = require('mlab.run') "
                "return function() "
-               "  local st, msg = host.call_agent(function() "
+               "  local st, msg = ctl.call_agent(function() "
                "    local keep = setmetatable({}, {__gc = function() "
                "      hog = string.rep('y', 8 * 1048576) end}) "
                "    error(string.rep('x', 300000), 0) "
@@ -252,14 +252,14 @@ START_TEST(test_bindings_budget_set_in_range)
 {
   ck_assert_msg(
       luaL_dostring(L,
-                    "local host = require('mlab.host') "
-                    "host.budget_set{ steps = 1e30, tokens = 1e30, "
+                    "local budget = require('mlab.budget') "
+                    "budget.set{ steps = 1e30, tokens = 1e30, "
                     "mem_mb = 1e30, time = 1e30 } "
-                    "local b = host.budget() "
+                    "local b = budget.get() "
                     "assert(b.max_steps >= 1e9 and b.max_tokens >= 1e9 "
                     "  and b.max_mem_mb >= 1e9, b.max_mem_mb) "
-                    "host.budget_set{ steps = -5, mem_mb = -1 } "
-                    "b = host.budget() "
+                    "budget.set{ steps = -5, mem_mb = -1 } "
+                    "b = budget.get() "
                     "assert(b.max_steps == 0 and b.max_mem_mb == 0)") == LUA_OK,
       "%s", lua_tostring(L, -1));
 }

@@ -86,7 +86,7 @@ assert(mlab.table(rows, { columns = { "run", "n" } }) == "run  n\na    1\nb,c  2
 assert(mlab.html("<a & b>") == "&lt;a &amp; b&gt;")
 -- the sandbox
 assert(not pcall(function() return io.open end))
-assert(not pcall(require, "mlab.host") and not pcall(require, "rundir") and not pcall(require, "analysis"))
+assert(not pcall(require, "mlab.sys") and not pcall(require, "rundir") and not pcall(require, "analysis"))
 assert(not pcall(function() mlab.runs = nil end))
 assert(os.execute == nil and os.remove == nil)
 mlab.out("args:", table.concat(arg, ","), "\n")

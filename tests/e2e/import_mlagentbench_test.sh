@@ -91,7 +91,7 @@ PY
   R="$RUNS/mlagentbench-cifar10-gemini-pro-4"
   mlab log mlagentbench-cifar10-gemini-pro-4 --runs-dir "$RUNS" > "$T/log.out"
   check "mlab log lists the 17 steps and how the run ended" sh -c \
-    "grep -q '^  17  Append Summary' '$T/log.out' && grep -q 'run ended: final_answer' '$T/log.out'"
+    "grep -Eq '^ *17 +Append Summary' '$T/log.out' && grep -q 'run ended: final_answer' '$T/log.out'"
   mlab show mlagentbench-cifar10-gemini-pro-4 10 --runs-dir "$RUNS" > "$T/show.out"
   check "mlab show has the step's input and observation" sh -c \
     "grep -q 'train_improved.py' '$T/show.out' && grep -q 'Test Accuracy: 62.63%' '$T/show.out'"

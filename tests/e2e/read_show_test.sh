@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `mlab show` joins the model's reasoning to its step: a research-agent run
+# `mlab show` joins the model's reasoning to its step: a research_plus run
 # on digits against the scripted model server, with calls that are not the
 # agent's decision around the ones that are (a reply the agent rejected, the
 # summaries of a long observation made before the next step, the AI edit's
@@ -7,12 +7,12 @@
 source "$(dirname "$0")/lib.sh"
 SERVER_PID=
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$T"' EXIT
-"$PY" "$FIX/agents_e2e/conversations.py" research "$MLAB_HOME" > "$T/script.json"
+"$PY" "$FIX/agents_e2e/conversations.py" research_plus "$MLAB_HOME" > "$T/script.json"
 "$PY" "$MLAB_HOME/tests/model_server.py" --script "$T/script.json" --port-file "$T/port" \
   --log "$T/server.jsonl" --idle 300 &
 SERVER_PID=$!
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-mlab run digits --agent research --runs-dir "$RUNS" --id research -q \
+mlab run digits --agent research_plus --runs-dir "$RUNS" --id research -q \
   --llm "openai:scripted@http://127.0.0.1:$(cat "$T/port")/v1" > "$T/run.out" 2>&1 || true
 kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
 check "the research run gave its final answer" test "$(json "$RUNS/research/run.json" "d['status']")" = final_answer

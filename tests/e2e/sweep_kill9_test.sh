@@ -8,9 +8,9 @@
 source "$(dirname "$0")/lib.sh"
 TINY="$FIX/tasks/tiny"
 AGENT="$FIX/agents/sweep_counter.lua"
-SEED=72 # 80 steps of the agent, then answer.txt and the final answer
+SEED=192 # 200 steps of the agent, then answer.txt and the final answer
 
-"$MLAB" run "$TINY" --agent "$AGENT" --seed "$SEED" --max-steps 100 --runs-dir "$RUNS" --id ref -q > /dev/null
+"$MLAB" run "$TINY" --agent "$AGENT" --seed "$SEED" --max-steps 300 --runs-dir "$RUNS" --id ref -q > /dev/null
 check "the reference run answers" grep -q '"status": "final_answer"' "$RUNS/ref/run.json"
 
 R="$RUNS/k"
@@ -22,7 +22,7 @@ alive() { # PID: running, not a zombie waiting for us
   local st; st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ "$st" != Z ]
 }
 
-"$MLAB" run "$TINY" --agent "$AGENT" --seed "$SEED" --max-steps 100 --runs-dir "$RUNS" --id k -q \
+"$MLAB" run "$TINY" --agent "$AGENT" --seed "$SEED" --max-steps 300 --runs-dir "$RUNS" --id k -q \
   > /dev/null 2>&1 &
 pid=$!
 kills=0 resumes=0 last=0 distinct=""
@@ -37,7 +37,7 @@ for round in $(seq 40); do
       alive "$pid" || break
       sleep 0.01
     done
-    sleep "0.0$((RANDOM % 8))"
+    sleep "0.00$((RANDOM % 10))"
   fi
   alive "$pid" || break
   kill -9 "$pid"
@@ -72,11 +72,11 @@ def trace(d):
 
 m, mref = json.load(open(r + "/run.json")), json.load(open(ref + "/run.json"))
 assert m["status"] == "final_answer", m["status"]
-assert m["steps"] == mref["steps"] == 82, (m["steps"], mref["steps"])
+assert m["steps"] == mref["steps"] == 202, (m["steps"], mref["steps"])
 # A resume killed before it rewrote run.json does not count itself.
 assert resumes // 2 <= m["resumed"] <= resumes, (m["resumed"], resumes)
-assert m["score"] == mref["score"] == 73, m["score"]
-assert open(r + "/workspace/answer.txt").read() == "73\n"
+assert m["score"] == mref["score"] == 193, m["score"]
+assert open(r + "/workspace/answer.txt").read() == "193\n"
 steps, ends = trace(r)
 rsteps, _ = trace(ref)
 n = m["steps"]

@@ -14,10 +14,10 @@
 local llm = require("llm")
 local rundir = require("rundir")
 local json = require("json")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 
 local dir = fuzz.tmp .. "/run"
-assert(host.mkdir_p(dir))
+assert(sys.mkdir_p(dir))
 local rd = rundir.at(dir)
 
 local function write(path, data)

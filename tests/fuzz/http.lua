@@ -23,7 +23,7 @@ return function(data)
     local host = {
       post = http.post,
       sleep = function() end,
-      now = http.now,
+      now = require("mlab.sys").mono,
       record = function(line)
         json.canonical(line)
         return true

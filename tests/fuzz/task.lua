@@ -3,10 +3,10 @@
 -- names (problem, evaluate, prepare).  M.load promises the task or nil,
 -- message, never a raise.  See fuzz_lua.c.
 local task = require("task")
-local host = require("mlab.host")
+local sys = require("mlab.sys")
 
 local dir = fuzz.tmp .. "/task"
-assert(host.mkdir_p(dir .. "/env"))
+assert(sys.mkdir_p(dir .. "/env"))
 for _, f in ipairs({ "research_problem.md", "evaluate.py", "prepare.py", "env/train.py" }) do
   local h = assert(io.open(dir .. "/" .. f, "wb"))
   h:write("x\n")

