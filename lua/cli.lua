@@ -31,6 +31,7 @@ commands:
   import mlagentbench PATH  turn the reference system's logs into run directories
   export atif RUN           write RUN as an ATIF trajectory (Harbor, Docent, ...)
   tasks [--measure NAME]    list the tasks (or re-measure one's baseline)
+  sweep --out DIR ...       many runs (tasks x agents x models x seeds), resumable
   test-lua FILE             run a Lua test file in the agent sandbox
   help [COMMAND]            this text, or a command's
 

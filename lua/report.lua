@@ -64,7 +64,10 @@ local function walk(dir, out, depth)
   for _, n in ipairs(names) do
     local p = dir .. "/" .. n
     local st = sys.stat(p)
-    if st and st.type == "directory" and n ~= "workspace" and n ~= "history.git" and n ~= "undo" then
+    -- Hidden folders hold no runs of the set (a sweep keeps retired
+    -- attempts in runs/.retired).
+    if st and st.type == "directory" and n ~= "workspace" and n ~= "history.git" and n ~= "undo"
+      and n:sub(1, 1) ~= "." then
       walk(p, out, depth - 1)
     end
   end

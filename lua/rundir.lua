@@ -19,6 +19,8 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rd:append_step(rec) / rd:append_end(ev)   -- one line each; a step's line and
                                         -- model calls are flushed by the step
   rd:keep_steps(steps)                  -- the trace becomes exactly these
+  rd:tally([cursor])                    -- steps and tokens so far, read on
+                                        -- from where the last tally stopped
   rd:calls() / rd:append_call(rec) / rd:keep_calls(calls)
   rundir.recording(source, runs_dir)   -- a replay's records, and their path
   rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
@@ -157,6 +159,30 @@ function Rundir:append_end(ev)
   return append_line(self.paths.trace, ev)
 end
 function Rundir:keep_steps(steps) return write_lines(self.paths.trace, steps) end
+
+-- Steps and tokens recorded so far, for a live view of a running run:
+-- reads only what was appended since the cursor (the table returned by
+-- the last call, or nil to start); a trace that shrank (a resume rewrote
+-- it) is read again from the start.
+function Rundir:tally(cursor)
+  local c = cursor or { offset = 0, steps = 0, tokens = 0 }
+  local f = io.open(self.paths.trace, "rb")
+  if not f then return c end
+  local size = f:seek("end")
+  if size < c.offset then c = { offset = 0, steps = 0, tokens = 0 } end
+  f:seek("set", c.offset)
+  local data = f:read("a") or ""
+  f:close()
+  for line in data:gmatch("([^\n]*)\n") do -- a torn last line waits
+    c.offset = c.offset + #line + 1
+    local v = json.decode(line)
+    if type(v) == "table" and v.step then
+      c.steps = math.max(c.steps, math.tointeger(v.step) or 0)
+      c.tokens = c.tokens + (tonumber(v.tokens) or 0)
+    end
+  end
+  return c
+end
 
 -- llm.jsonl is written canonically (json.canonical): replay compares
 -- requests byte for byte.

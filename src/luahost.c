@@ -64,6 +64,7 @@ static const luaL_Reg preloads[] = {
     {"mlab.snap", luaopen_mlab_snap},   {"mlab.run", luaopen_mlab_run},
     {"mlab.budget", luaopen_mlab_budget}, {"mlab.sys", luaopen_mlab_sys},
     {"mlab.http", luaopen_mlab_http},   {"cjson", luaopen_cjson},
+    {"mlab.proc", luaopen_mlab_proc},
     {"cjson.safe", luaopen_cjson_safe}, {NULL, NULL}};
 
 /* Counts the heap and refuses growth past max_mem.  Frees and shrinks never

@@ -111,5 +111,6 @@ int luaopen_mlab_run(lua_State *L); /* run control (luahost.c) */
 int luaopen_mlab_budget(lua_State *L);
 int luaopen_mlab_sys(lua_State *L);
 int luaopen_mlab_http(lua_State *L);
+int luaopen_mlab_proc(lua_State *L);
 
 #endif
