@@ -31,6 +31,14 @@ local llm = require("llm")
 local M = {}
 
 M.DEFAULTS = { max_steps = 50, max_time = 1800, max_tokens = 0, max_mem_mb = 512 }
+-- --preset NAME: another harness's defaults (mlab run, mlab sweep); the
+-- options a user gives still win.  docs/fidelity.md.
+M.PRESETS = {
+  mlagentbench = {
+    agent = "research", max_steps = 50, max_time = 5 * 60 * 60,
+    harness = { style = "mlagentbench", script_timeout = 0, mem_mb = 0, out_cap = 16 * 1024 * 1024 },
+  },
+}
 M.FREEZE_BYTES = 50 * 1024 * 1024 -- files above this never enter history
 M.LOG_CAP = 1024 * 1024           -- bytes of agent.log, like a script's output
 

@@ -16,7 +16,8 @@ there, and what each run needs next, read from its recorded outcome.
   local sw, err = sweep.open(dir)       -- a sweep as recorded (for --cell, --status)
 
 opts: out, root (mlab tree), version, tasks, agents, llms, seeds (lists or
-nil: the sweep's recorded matrix), budgets (given ones only), env (getenv).
+nil: the sweep's recorded matrix), budgets (given ones only), preset and
+llm_fast (strings or nil), env (getenv).
 
 The folder:
   sweep.json            the matrix, budgets, every run (append-only: a
@@ -272,6 +273,25 @@ function M.plan(opts)
     end
   end
 
+  -- The harness: --preset and --llm-fast, like the budgets, are the
+  -- sweep's own once it has begun.
+  local harness = {}
+  for _, k in ipairs({ "preset", "llm_fast" }) do
+    local given, was = opts[k], old and old[k]
+    if given ~= nil and old and given ~= was then
+      return fail("this sweep runs with --%s %s (not %s): use a new --out for another",
+        k:gsub("_", "-"), tostring(was or "(none)"), given)
+    end
+    harness[k] = given or was
+  end
+  local preset = harness.preset and run_mod.PRESETS[harness.preset]
+  if harness.preset and not preset then
+    return fail("unknown --preset %s (known: mlagentbench)", harness.preset)
+  end
+  if harness.llm_fast and not llm.parse_spec(harness.llm_fast) then
+    return fail("--llm-fast: cannot read the model spec '%s' (see docs/models.md)", harness.llm_fast)
+  end
+
   local budgets = {}
   for _, k in ipairs(BUDGETS) do
     local given, was = opts.budgets and opts.budgets[k], old and old.budgets[k]
@@ -279,7 +299,7 @@ function M.plan(opts)
       return fail("this sweep runs with %s %s (not %s): a sweep keeps its budgets; "
         .. "use a new --out for others", FLAG[k], tostring(was), tostring(given))
     end
-    budgets[k] = given or was or run_mod.DEFAULTS[k]
+    budgets[k] = given or was or (preset and preset[k]) or run_mod.DEFAULTS[k]
   end
 
   local sw_agents, sw_tasks = {}, {}
@@ -313,6 +333,7 @@ function M.plan(opts)
   end
   m.matrix = { tasks = names(sw_tasks), agents = names(sw_agents), llms = llms, seeds = seeds }
   m.budgets = budgets
+  m.preset, m.llm_fast = harness.preset, harness.llm_fast
   m.mlab_version = opts.version or m.mlab_version
   local sw = new(dir, m)
   sw.root, sw.fresh = opts.root, old == nil
@@ -522,10 +543,14 @@ function Sweep:argv(cell, action)
     return { p.bin, "resume", p.runs .. "/" .. cell.id, "-q" }
   end
   local b = self.budgets
-  return { p.bin, "run", cell.task, "--agent", cell.agent, "--llm", cell.llm,
+  local argv = { p.bin, "run", cell.task, "--agent", cell.agent, "--llm", cell.llm,
     "--seed", num(cell.seed), "--max-steps", num(b.max_steps), "--max-time", num(b.max_time),
     "--max-tokens", num(b.max_tokens), "--max-mem", num(b.max_mem_mb),
     "--runs-dir", p.runs, "--id", cell.id, "-q" }
+  local m = self.manifest
+  if m.preset then table.move({ "--preset", m.preset }, 1, 2, #argv + 1, argv) end
+  if m.llm_fast then table.move({ "--llm-fast", m.llm_fast }, 1, 2, #argv + 1, argv) end
+  return argv
 end
 
 -- The environment a run gets on top of mlab's: the pinned tree, the

@@ -12,13 +12,6 @@ local M = {}
 -- failures as its environment wrote them; Execute Script's stdout and
 -- stderr kept apart; no per-script timeout or memory limit, the output cap
 -- raised to 16 MiB).  docs/fidelity.md.
-M.PRESETS = {
-  mlagentbench = {
-    agent = "research", max_steps = 50, max_time = 5 * 60 * 60,
-    harness = { style = "mlagentbench", script_timeout = 0, mem_mb = 0, out_cap = 16 * 1024 * 1024 },
-  },
-}
-
 M.help = [[
 usage: mlab run TASK [options]
 
@@ -69,7 +62,7 @@ function M.main(args)
   local d = run_mod.DEFAULTS
   local preset = {}
   if o.preset then
-    preset = M.PRESETS[o.preset]
+    preset = run_mod.PRESETS[o.preset]
       or cl.usage("unknown --preset " .. o.preset .. " (known: mlagentbench)")
     d = setmetatable({ max_steps = preset.max_steps, max_time = preset.max_time }, { __index = d })
   end

@@ -15,7 +15,7 @@ M.help = [==[
 usage: mlab sweep --out DIR --tasks T1,T2 --agents A1,A2 [--seeds N|LIST]
                   [--llm SPEC[,SPEC...]] [--jobs N] [--max-steps N]
                   [--max-time S] [--max-tokens N] [--max-mem MB]
-                  [--retry KINDS] [--backend local|slurm] [--dry-run] [-q]
+                  [--preset NAME] [--llm-fast SPEC] [--retry KINDS] [--backend local|slurm] [--dry-run] [-q]
        mlab sweep --out DIR [--status]
 
 Runs every combination of tasks x agents x models x seeds, each a normal
@@ -23,6 +23,8 @@ run directory DIR/runs/TASK-AGENT-MODEL-sSEED, with at most --jobs at once
 (default 1).  TASK and AGENT are names or paths; --seeds 8 means seeds
 0..7, --seeds 1,5,9 or 3-6 name them (the seed is the run's `seed` and
 the agent's ctx.seed; default 0).  --llm defaults to none ($MLAB_LLM).
+--preset and --llm-fast reach every run as in mlab run (--preset
+mlagentbench: the reference study's harness and budgets, docs/fidelity.md).
 
 The sweep runs the code as it was when it began: DIR/code holds a copy of
 the mlab binary, lua/, stdlib/, agents/ and the tasks (sweep.json has the
@@ -33,7 +35,7 @@ Run the same command again to continue: a run whose run.json records an
 outcome (final answer, budget, agent error, host error) is done; a killed
 one is resumed from its last step (mlab resume); a missing one is started.
 New tasks, agents, models or seeds extend the sweep; options left out are
-the sweep's own; budgets cannot change.  --retry names outcomes to run
+the sweep's own; budgets, --preset and --llm-fast cannot change.  --retry names outcomes to run
 again from the start (the old run is kept in DIR/runs/.retired/):
 error (agent_error), infra (host_error, a run that could not start),
 killed, budget, answer, or all.
@@ -43,9 +45,10 @@ step in flight and ends as killed, evaluated, with its steps kept.
 
 Progress: one live line on a terminal (plain lines otherwise; -q: none),
 a line per run that ends, then a table of outcomes per task, agent and
-model, and `mlab report DIR/runs`.  --status prints that table for DIR and exits.  Exit status: 0 when
-every run has an outcome, 1 when some could not start or had a host error,
-2 on bad usage, 128+N when stopped by signal N.
+model, and `mlab report DIR/runs`.  --status prints that table for DIR
+and exits.  Exit status: 0 when every run has an outcome, 1 when some
+could not start or had a host error, 2 on bad usage, 128+N when stopped
+by signal N.
 
 --backend slurm submits the runs as one Slurm job array (DIR must be on a
 filesystem the nodes share), then follows the queue (--no-wait: submit and
@@ -61,7 +64,7 @@ See docs/sweeps.md.
 local SPEC = {
   out = "value", tasks = "value", agents = "value", seeds = "value", llm = "value",
   jobs = "value", ["max-steps"] = "value", ["max-time"] = "value", ["max-tokens"] = "value",
-  ["max-mem"] = "value", retry = "value", backend = "value", ["dry-run"] = "flag",
+  ["max-mem"] = "value", preset = "value", ["llm-fast"] = "value", retry = "value", backend = "value", ["dry-run"] = "flag",
   status = "flag", cell = "value", quiet = "flag", q = "flag", poll = "value",
   partition = "value", account = "value", cpus = "value", mem = "value", time = "value",
   sbatch = "value", ["no-wait"] = "flag",
@@ -92,6 +95,7 @@ local function plan_opts(o)
   if o.tasks then opts.tasks = sweep.split(o.tasks) end
   if o.agents then opts.agents = sweep.split(o.agents) end
   if o.llm then opts.llms = sweep.split(o.llm) end
+  opts.preset, opts.llm_fast = o.preset, o["llm-fast"]
   if o.seeds then
     local seeds, err = sweep.parse_seeds(o.seeds)
     if not seeds then cl.usage(err) end

@@ -80,4 +80,16 @@ check "and the partition" grep -q "^#SBATCH --partition=debug$" "$T/dry.sh"
 check "each task runs one cell of the sweep" grep -q "sweep --out '$T/dry' --cell \"\$cell\"" "$T/dry.sh"
 check "the script is valid bash" bash -n "$T/dry.sh"
 check "a dry run writes nothing" test ! -e "$T/dry"
+
+# The harness is pinned like the budgets: --preset (with its budgets as
+# defaults) and --llm-fast reach every run, and cannot change later.
+"$MLAB" sweep --out swp --tasks ./tinyc --agents ./agents/edit_me.lua --preset mlagentbench \
+  --max-steps 30 -q > /dev/null 2> "$T/errp"
+rid=$(json "$T/swp/sweep.json" 'd["runs"][0]["id"]')
+check "--preset reaches the run" test "$(json "$T/swp/runs/$rid/run.json" 'd.get("preset")')" = mlagentbench
+check "its budgets are the defaults, given ones win" \
+  test "$(json "$T/swp/runs/$rid/run.json" '(d["budgets"]["max_time"], d["budgets"]["max_steps"])')" = "(18000, 30)"
+rc=0; "$MLAB" sweep --out swp --preset none -q > /dev/null 2> "$T/errp2" || rc=$?
+check "another --preset for the same sweep is refused" \
+  sh -c "[ $rc = 2 ] && grep -q 'runs with --preset mlagentbench' '$T/errp2'"
 finish
