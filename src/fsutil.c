@@ -83,9 +83,11 @@ fsu_read(const char *path, char **out, size_t *len)
   return 0;
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
+int
+fsu_write_all(int fd, const void *buf, size_t len)
 {
+  const char *data = buf;
+
   while (len > 0) {
     ssize_t w = write(fd, data, len);
     if (w < 0 && errno == EINTR)
@@ -127,7 +129,7 @@ write_atomic(const char *path, const char *data, size_t len, int sync)
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return mlab_fail(MLAB_ERROR, "cannot write %s: %s", tmp, strerror(errno));
-  if (write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0)) {
+  if (fsu_write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0)) {
     int e = errno;
     close(fd);
     unlink(tmp);
@@ -165,7 +167,7 @@ fsu_append(const char *path, const char *data, size_t len)
   struct stat st;
   int fresh = fstat(fd, &st) == 0 && st.st_size == 0;
   int error = 0;
-  if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+  if (fsu_write_all(fd, data, len) != 0 || fsync(fd) != 0)
     error =
         mlab_fail(MLAB_ERROR, "cannot append to %s: %s", path, strerror(errno));
   close(fd);
@@ -181,7 +183,7 @@ fsu_append_nosync(const char *path, const char *data, size_t len)
   if (fd < 0)
     return mlab_fail(MLAB_ERROR, "cannot open %s: %s", path, strerror(errno));
   int error = 0;
-  if (write_all(fd, data, len) != 0)
+  if (fsu_write_all(fd, data, len) != 0)
     error =
         mlab_fail(MLAB_ERROR, "cannot append to %s: %s", path, strerror(errno));
   close(fd);
@@ -209,7 +211,7 @@ fsu_copy_file(const char *src, const char *dst)
     ssize_t r = read(in, buf, sizeof buf);
     if (r < 0 && errno == EINTR)
       continue;
-    if (r <= 0 || write_all(out, buf, (size_t)r) != 0) {
+    if (r <= 0 || fsu_write_all(out, buf, (size_t)r) != 0) {
       if (r != 0)
         error = mlab_fail(MLAB_ERROR, "cannot copy %s to %s: %s", src, dst,
                           strerror(errno));

@@ -11,6 +11,10 @@ int fsu_mkdir_p(const char *path);
 /* Whole file into *out (malloc'd, NUL-terminated). */
 int fsu_read(const char *path, char **out, size_t *len);
 
+/* Writes all len bytes to fd, again after EINTR and short writes; -1 with
+ * errno set on an error (no mlab error: callers say what they wrote). */
+int fsu_write_all(int fd, const void *buf, size_t len);
+
 /* Writes path durably and atomically (temporary file, fsync, rename, fsync
  * of the directory): readers see the old or the new content, never half. */
 int fsu_write_atomic(const char *path, const char *data, size_t len);

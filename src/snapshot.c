@@ -2001,35 +2001,12 @@ is_hex(const char *p, size_t n)
   return p[n] == '\0';
 }
 
+/* A whole file, for the checks of repair: -1 when it cannot be read (the
+ * caller counts the file as torn and goes on; the message is not used). */
 static int
 read_all(const char *path, unsigned char **out, size_t *len)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  unsigned char *b;
-  size_t n = 0;
-
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    if (fd >= 0)
-      close(fd);
-    return -1;
-  }
-  if (!(b = malloc((size_t)st.st_size + 1))) {
-    close(fd);
-    return -1;
-  }
-  while (n < (size_t)st.st_size) {
-    ssize_t r = read(fd, b + n, (size_t)st.st_size - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    n += (size_t)r;
-  }
-  close(fd);
-  *out = b;
-  *len = n;
-  return 0;
+  return fsu_read(path, (char **)out, len) ? -1 : 0;
 }
 
 /* A pack is whole when its index checks out, and the pack has the length

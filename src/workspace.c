@@ -310,21 +310,6 @@ read_all(int fd, char *buf, size_t len, size_t *got)
   return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 int
 ws_read(const struct ws *ws, const char *rel, char **out, size_t *len)
 {
@@ -402,7 +387,7 @@ copy_capped(const char *rel, const char *src, const char *dst, size_t cap)
       continue;
     if (r == 0)
       break;
-    if (r < 0 || write_all(out, buf, (size_t)r) != 0) {
+    if (r < 0 || fsu_write_all(out, buf, (size_t)r) != 0) {
       error =
           mlab_fail(MLAB_ERROR, "cannot copy '%s': %s", rel, strerror(errno));
       break;
@@ -529,7 +514,7 @@ append_checked(const char *rel, const char *path, const char *data, size_t len)
     return error;
   /* No fsync: the step that called this ends with one flush of the run's
    * filesystem (snap_sync) covering the workspace, history and trace. */
-  if (write_all(fd, data, len) != 0)
+  if (fsu_write_all(fd, data, len) != 0)
     error = mlab_fail(MLAB_ERROR, "cannot append to '%s': %s", rel,
                       strerror(errno));
   close(fd);

@@ -64,7 +64,8 @@ See docs/sweeps.md.
 local SPEC = {
   out = "value", tasks = "value", agents = "value", seeds = "value", llm = "value",
   jobs = "value", ["max-steps"] = "value", ["max-time"] = "value", ["max-tokens"] = "value",
-  ["max-mem"] = "value", preset = "value", ["llm-fast"] = "value", retry = "value", backend = "value", ["dry-run"] = "flag",
+  ["max-mem"] = "value", preset = "value", ["llm-fast"] = "value", retry = "value",
+  backend = "value", ["dry-run"] = "flag",
   status = "flag", cell = "value", quiet = "flag", q = "flag", poll = "value",
   partition = "value", account = "value", cpus = "value", mem = "value", time = "value",
   sbatch = "value", ["no-wait"] = "flag",
