@@ -19,8 +19,8 @@ by the task's evaluator, cached in the run's scores.jsonl by tree id.
       -- opts.rescore: score every tree again.  -> curve, info | nil, err
   scores.best(rd, m)               -- { score, step, improvement, success_any,
       -- complete } over the cached step scores | nil when none
-  scores.pool(cmds, jobs)          -- shell commands run up to jobs at a time;
-      -- -> their outputs (stdout and stderr), in order
+  scores.pool(argvs, jobs, done)   -- commands (argv lists) run up to jobs at
+      -- a time (mlab.proc); done(k, output) as each ends
   scores.nproc()                   -- processors this process may use
   scores.interrupted()             -- Ctrl-C or SIGTERM has come
 
@@ -35,7 +35,7 @@ directory's (rundir.lua reads and writes it); a record whose evaluator
 differs from the task's current one is scored again.
 ]]
 local sys = require("mlab.sys")
-local budget = require("mlab.budget")
+local proc = require("mlab.proc")
 local snap_mod = require("mlab.snap")
 local json = require("json")
 local task_mod = require("task")
@@ -147,44 +147,48 @@ function M.nproc()
   return math.tointeger(n) or 1
 end
 
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
--- The mlab binary running now (children are the same program).
-local self_exe
-local function mlab_exe()
-  if self_exe then return self_exe end
-  local p = io.popen("readlink /proc/" .. sys.pid() .. "/exe 2>/dev/null")
-  local path = p and p:read("l")
-  if p then p:close() end
-  self_exe = path and path ~= "" and path or ("/proc/" .. sys.pid() .. "/exe")
-  return self_exe
-end
-
--- A SIGINT/SIGTERM came (sys.sleep(0) turns the signal flag into the
--- budget's "killed"; outside a run nothing raises).
+-- A SIGINT, SIGTERM or SIGHUP has come (sys.sleep returns false once the
+-- host's signal flag is set; outside a run nothing raises).
 function M.interrupted()
-  sys.sleep(0)
-  return budget.get().exhausted == true
+  return sys.sleep(0) == false
 end
 
--- Shell commands, up to jobs at a time, their output in order.  Children
--- run concurrently; the oldest is waited for first.  After Ctrl-C (or
--- SIGTERM) no new one starts: the outputs of those not run are nil.
-function M.pool(cmds, jobs)
-  local outs, running, next_i = {}, {}, 1
-  local function wait_oldest()
-    local r = table.remove(running, 1)
-    outs[r.i] = r.f:read("a") or ""
-    r.f:close()
+-- Commands (argv lists), up to jobs at a time; done(k, output) is called
+-- as each ends (output: its stdout and stderr), whichever ends first.
+-- After Ctrl-C (or SIGTERM) no new one starts and those running are
+-- waited for.  The children stay in mlab's process group, so a Ctrl-C on
+-- the terminal reaches them too.
+function M.pool(argvs, jobs, done)
+  local running, next_i = {}, 1
+  while true do
+    if next_i <= #argvs and M.interrupted() then next_i = #argvs + 1 end
+    if next_i <= #argvs and #running < jobs then
+      local out = os.tmpname()
+      local p, err = proc.spawn({ argv = argvs[next_i], out = out })
+      if p then
+        running[#running + 1] = { k = next_i, p = p, out = out }
+      else
+        os.remove(out)
+        done(next_i, "cannot start " .. argvs[next_i][1] .. ": " .. tostring(err))
+      end
+      next_i = next_i + 1
+    elseif #running == 0 then
+      return
+    else
+      local ps = {}
+      for k, r in ipairs(running) do ps[k] = r.p end
+      proc.wait(ps, 1.0) -- nil on a timeout or a signal: poll them all
+      for k = #running, 1, -1 do
+        local r = running[k]
+        if r.p:poll() then
+          table.remove(running, k)
+          local output = sys.read(r.out) or ""
+          os.remove(r.out)
+          done(r.k, output)
+        end
+      end
+    end
   end
-  while next_i <= #cmds do
-    while #running >= jobs do wait_oldest() end
-    if M.interrupted() then break end -- Ctrl-C: start no more
-    running[#running + 1] = { i = next_i, f = assert(io.popen(cmds[next_i] .. " 2>&1", "r")) }
-    next_i = next_i + 1
-  end
-  while #running > 0 do wait_oldest() end
-  return outs
 end
 
 -- The last line of a child's output that is a JSON record.
@@ -220,25 +224,25 @@ function M.evaluate_all(rd, m, opts)
   end
   local t0 = sys.mono()
   local jobs = math.max(1, math.tointeger(opts.jobs) or M.nproc())
-  local cmds = {}
+  local argvs, exe = {}, assert(proc.exe())
   for k, i in ipairs(todo) do
-    cmds[k] = ("%s eval %s --step %d --record --no-cache"):format(quote(mlab_exe()), quote(rd.dir), i)
+    argvs[k] = { exe, "eval", rd.dir, "--step", tostring(i), "--record", "--no-cache" }
   end
-  local outs = M.pool(cmds, jobs)
+  -- Each score is appended as its evaluation ends: an interrupted (or
+  -- killed) evaluate_all keeps what it finished.
   local done = 0
-  for k, i in ipairs(todo) do
-    if outs[k] then
-      local rec = record_of(outs[k])
-      if not rec or not rec.tree then
-        rec = { tree = trees[i], error = "the evaluation did not report: "
-          .. outs[k]:sub(-500), evaluator = evaluator, scored = sys.now() }
-      end
-      rec.step = i
-      assert(rd:append_score(rec))
-      by_tree[rec.tree] = rec
-      done = done + 1
+  M.pool(argvs, jobs, function(k, output)
+    local i = todo[k]
+    local rec = record_of(output)
+    if not rec or not rec.tree then
+      rec = { tree = trees[i], error = "the evaluation did not report: " .. output:sub(-500),
+        evaluator = evaluator, scored = sys.now() }
     end
-  end
+    rec.step = i
+    assert(rd:append_score(rec))
+    by_tree[rec.tree] = rec
+    done = done + 1
+  end)
   local interrupted = done < #todo
   if not interrupted then
     assert(rd:append_score({ event = "all_steps", steps = #steps, evaluator = evaluator, at = sys.now() }))

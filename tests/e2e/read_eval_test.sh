@@ -52,6 +52,27 @@ check "--all-steps says the best step and success at any step" "$PY" -c "
 import json; a = json.load(open('$T/all.json'))
 assert a['best']['step'] in (4, 5, 6, 7) and a['success_any'] is True, a['best']"
 
+# SIGTERM part-way (as Ctrl-C): no new evaluation starts, the scores done
+# are kept, exit 130; the same command later scores only what is left.
+rm "$R/scores.jsonl"
+"$MLAB" eval tune --all-steps --jobs 1 --runs-dir "$RUNS" --json > "$T/int.json" 2> "$T/int.err" &
+pid=$!
+for _ in $(seq 300); do
+  [ "$(cat "$R/scores.jsonl" 2>/dev/null | grep -c '"tree"')" -gt 0 ] && break
+  sleep 0.05
+done
+kill -TERM "$pid" 2>/dev/null || true
+rc=0; wait "$pid" || rc=$?
+check "eval --all-steps stopped by SIGTERM exits 130 (got $rc)" test "$rc" = 130
+check "and says what is left" grep -q "left unscored (run it again to go on)" "$T/int.err"
+check "it scored some trees, not all" "$PY" -c "
+import json; a = json.load(open('$T/int.json'))
+assert a['interrupted'] and 0 < a['scored'] < a['distinct'], a"
+mlab eval tune --all-steps --runs-dir "$RUNS" --json > "$T/rest.json"
+check "the same command then scores only the rest" "$PY" -c "
+import json; a = json.load(open('$T/rest.json')); i = json.load(open('$T/int.json'))
+assert not a['interrupted'] and a['scored'] + i['scored'] == a['distinct'], (a['scored'], i['scored'])"
+
 # An edit step: its own tree, holding the submission of the run before it.
 mlab eval tune --step 5 --runs-dir "$RUNS" > "$T/e5.json" 2> "$T/e5.err"
 check "eval --step on an edit step scores that step's tree" "$PY" - "$R" "$T/e5.json" "$T/one-4.json" <<'PY'
