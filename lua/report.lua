@@ -13,6 +13,9 @@ agents or models compared task by task.
                                     -- f.since (a time) -> rows
   report.since(text [, now])        -- "2026-11-29", "2026-11-29 10:00",
                                     -- "3d", "12h", "30m" -> a time | nil, why
+  report.select(paths, runs_dir, f) -- collect, rows, filter in one, with
+                                    -- f.since as text -> rows | nil, why,
+                                    -- "usage" (a bad --since) or nil
   report.groups(rows)               -- aggregates, one per (task, agent, model)
   report.compare(rows, a, b, opts)  -- per task: Fisher on success counts and
                                     -- a bootstrap interval for the difference
@@ -326,6 +329,21 @@ function M.compare(rows, a, b, opts)
     out.pooled = one("all tasks (pooled)", rows)
   end
   return out
+end
+
+-- What mlab runs and mlab report show: the runs paths name, as rows,
+-- filtered (f.since is the text of --since).
+function M.select(paths, runs_dir, f)
+  local handles, err = M.collect(paths, runs_dir)
+  if not handles then return nil, err end
+  local since
+  if f.since then
+    local why
+    since, why = M.since(f.since)
+    if not since then return nil, why, "usage" end
+  end
+  return M.filter(M.rows(handles), { task = f.task, agent = f.agent, model = f.model,
+    status = f.status, since = since })
 end
 
 return M

@@ -160,16 +160,12 @@ function M.main(args)
   if not ({ text = true, md = true, csv = true, json = true })[fmt] then
     cl.usage("--format is text, md, csv or json")
   end
-  local handles, err = report.collect(pos, cl.runs_dir(o))
-  if not handles then cl.err(err); return 2 end
-  local since
-  if o.since then
-    local why
-    since, why = report.since(o.since)
-    if not since then cl.usage(why) end
+  local rows, err, kind = report.select(pos, cl.runs_dir(o), { task = o.task, agent = o.agent,
+    model = o.model, since = o.since })
+  if not rows then
+    if kind == "usage" then cl.usage(err) end
+    cl.err(err); return 2
   end
-  local rows = report.filter(report.rows(handles), { task = o.task, agent = o.agent,
-    model = o.model, since = since })
   if #rows == 0 then cl.err("no runs to report"); return 1 end
   local groups = report.groups(rows)
   local cmp

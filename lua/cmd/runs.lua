@@ -34,16 +34,12 @@ function M.main(args)
   local o, pos = cl.parse(args, { ["runs-dir"] = "value", task = "value", agent = "value",
     model = "value", status = "value", since = "value", json = "flag", csv = "flag" })
   if not o then cl.usage(pos .. " (see mlab runs --help)") end
-  local handles, err = report.collect(pos, cl.runs_dir(o))
-  if not handles then cl.err(err); return 2 end
-  local since
-  if o.since then
-    local why
-    since, why = report.since(o.since)
-    if not since then cl.usage(why) end
+  local rows, err, kind = report.select(pos, cl.runs_dir(o), { task = o.task, agent = o.agent,
+    model = o.model, status = o.status, since = o.since })
+  if not rows then
+    if kind == "usage" then cl.usage(err) end
+    cl.err(err); return 2
   end
-  local rows = report.filter(report.rows(handles), { task = o.task, agent = o.agent,
-    model = o.model, status = o.status, since = since })
   if o.json then
     local list = {}
     for i, r in ipairs(rows) do
