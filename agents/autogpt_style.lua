@@ -1,11 +1,11 @@
--- autogpt.lua - an AutoGPT-style agent: a name, a role and goals in the
+-- autogpt_style.lua - an AutoGPT-style agent: a name, a role and goals in the
 -- system prompt, one command a turn as a JSON object, and its own memory.
 --
 -- Not a port of the AutoGPT the reference study ran (AutoGPT 0.4 with the
 -- prompt settings and command set MLAgentBench bundled, acting on the
 -- workspace with its own commands): those files are not in the reference
 -- data, so its scores are not comparable with the paper's AutoGPT row
--- (docs/fidelity.md).  It uses mlab's catalogue and asks at temperature 0.
+-- (docs/fidelity.md).  Hence the name: a variant, not `autogpt`.  It uses mlab's catalogue and asks at temperature 0.
 --
 -- The conversation is a chat: each reply (JSON with "thoughts" and
 -- "command") is followed by the command's result as a user message; the
@@ -19,7 +19,7 @@ local observation = require("observation")
 local research_log = require("research_log")
 
 local M = {
-  name = "autogpt",
+  name = "autogpt_style",
   actions = { "List Files", "Read File", "Write File", "Append File", "Inspect Script Lines",
               "Execute Script", "Edit Script (AI)", "Undo Edit Script", "Understand File",
               "Final Answer" },

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# agents/autogpt.lua on digits with a scripted model: JSON commands, a
+# agents/autogpt_style.lua on digits with a scripted model: JSON commands, a
 # prose reply and an unknown command answered with what is valid, fenced
 # JSON tolerated, the AI edit, task_complete as the final answer; then
 # replays.
 source "$(dirname "$0")/agents_lib.sh"
-run_agent autogpt
+run_agent autogpt_style
 cp "$T/server.jsonl" "$T/autogpt.requests"
 msgs() { sed -n "${1}p" "$T/autogpt.requests" | "$PY" -c "import json,sys; b=json.load(sys.stdin)['body']; print(json.dumps(b['messages'], indent=1))"; }
 sys1() { sed -n "1p" "$T/autogpt.requests" | "$PY" -c "import json,sys; b=json.load(sys.stdin)['body']; print([m for m in b['messages'] if m['role']=='system'][0]['content'])"; }
