@@ -27,6 +27,7 @@
  *     call a pids cgroup when it can, and falls back to the rlimit.
  */
 #include "exec.h"
+#include "cgroup.h"
 #include "error.h"
 
 #include <dirent.h>
@@ -467,145 +468,6 @@ add_mask(struct strv *sv, const char *path, int is_dir)
   }
 }
 
-/* --- pids cgroup (root only) ------------------------------------------- */
-
-/* The pids cgroup folder this process sits in, when it is writable: cgroup
- * v1's pids hierarchy, or a cgroup v2 tree with pids delegated.  "" when
- * there is none. */
-static char cg_base[PATH_MAX];
-static int cg_base_done;
-
-static void
-find_cgroup_base(void)
-{
-  if (cg_base_done)
-    return;
-  cg_base_done = 1;
-  FILE *f = fopen("/proc/self/cgroup", "re");
-  if (!f)
-    return;
-  char line[PATH_MAX + 64], v1[PATH_MAX] = "", v2[PATH_MAX] = "";
-  int have_v1 = 0, have_v2 = 0;
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = '\0';
-    char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
-    if (!b)
-      continue;
-    *b = '\0';
-    const char *ctl = a + 1, *path = b + 1;
-    if (!strcmp(ctl, "pids")) {
-      have_v1 = snprintf(v1, sizeof v1, "/sys/fs/cgroup/pids%s",
-                         strcmp(path, "/") ? path : "") < (int)sizeof v1;
-    } else if (!strcmp(line, "0") && !*ctl) {
-      have_v2 = snprintf(v2, sizeof v2, "/sys/fs/cgroup%s",
-                         strcmp(path, "/") ? path : "") < (int)sizeof v2;
-    }
-  }
-  fclose(f);
-  if (have_v1 && access(v1, W_OK) == 0) {
-    snprintf(cg_base, sizeof cg_base, "%s", v1);
-    return;
-  }
-  char ctl[PATH_MAX + 32], buf[256] = "";
-  if (!have_v2 || access("/sys/fs/cgroup/cgroup.controllers", R_OK) != 0 ||
-      snprintf(ctl, sizeof ctl, "%s/cgroup.subtree_control", v2) >=
-          (int)sizeof ctl)
-    return;
-  f = fopen(ctl, "re");
-  if (!f)
-    return;
-  int delegated = fgets(buf, sizeof buf, f) && strstr(buf, "pids");
-  fclose(f);
-  if (delegated && access(v2, W_OK) == 0)
-    snprintf(cg_base, sizeof cg_base, "%s", v2);
-}
-
-static int
-write_str(const char *path, const char *s)
-{
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n = write(fd, s, strlen(s));
-  close(fd);
-  return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-static void
-sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
-
-/* rmdir, waiting up to about 2 s for the group's last processes to go
- * (the pid namespace's teardown takes a moment after the leader is
- * reaped). */
-static void
-cgroup_remove(const char *dir)
-{
-  long step = 1;
-  for (long waited = 0; waited < 2000; waited += step) {
-    if (rmdir(dir) == 0 || errno == ENOENT)
-      return;
-    sleep_ms(step);
-    step = step < 50 ? step * 2 : 100;
-  }
-  rmdir(dir);
-}
-
-/* Removes groups left by an mlab that was killed (their pid is gone). */
-static void
-cgroup_sweep(void)
-{
-  DIR *d = opendir(cg_base);
-  struct dirent *e;
-  if (!d)
-    return;
-  while ((e = readdir(d)) != NULL) {
-    long pid;
-    char dir[PATH_MAX];
-    if (sscanf(e->d_name, "mlab-%ld-", &pid) != 1 || pid <= 0 ||
-        (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-      continue;
-    if (snprintf(dir, sizeof dir, "%s/%s", cg_base, e->d_name) <
-        (int)sizeof dir)
-      rmdir(dir);
-  }
-  closedir(d);
-}
-
-/* A fresh group with pids.max = max; *procs_fd opened on its cgroup.procs
- * (the child writes itself there).  -1 when it cannot be had. */
-static int
-cgroup_make(char dir[PATH_MAX], int *procs_fd, int max)
-{
-  static unsigned seq;
-  char p[PATH_MAX + 16], v[32];
-  *procs_fd = -1;
-  dir[0] = '\0';
-  find_cgroup_base();
-  if (!cg_base[0] || snprintf(dir, PATH_MAX, "%s/mlab-%ld-%u", cg_base,
-                              (long)getpid(), seq++) >= PATH_MAX)
-    goto fail;
-  if (mkdir(dir, 0755) != 0)
-    goto fail;
-  snprintf(v, sizeof v, "%d", max);
-  snprintf(p, sizeof p, "%s/pids.max", dir);
-  if (write_str(p, v) != 0)
-    goto fail;
-  snprintf(p, sizeof p, "%s/cgroup.procs", dir);
-  *procs_fd = open(p, O_WRONLY | O_CLOEXEC);
-  if (*procs_fd >= 0)
-    return 0;
-fail:
-  if (dir[0])
-    rmdir(dir);
-  dir[0] = '\0';
-  return -1;
-}
-
 /* --- tree walks (no link is followed) ----------------------------------- */
 
 struct walk {
@@ -826,7 +688,7 @@ plan_free(struct plan *p)
   if (p->cg_fd >= 0)
     close(p->cg_fd);
   if (p->cg_dir[0])
-    cgroup_remove(p->cg_dir);
+    cg_remove(p->cg_dir);
   p->cg_fd = -1;
   p->cg_dir[0] = '\0';
 }
@@ -960,7 +822,7 @@ make_plan(struct plan *p, const char *prog, const struct exec_opts *o,
     if (error)
       return error;
     if (o->max_procs > 0 &&
-        cgroup_make(p->cg_dir, &p->cg_fd, o->max_procs + 4) == 0)
+        cg_make(p->cg_dir, &p->cg_fd, o->max_procs + 4) == 0)
       p->nproc_rlimit = 0;
   }
   return build_bwrap(p, prog, o, cwd);
@@ -1391,11 +1253,8 @@ probe(struct exec_confinement *c)
              BWRAP);
     return;
   }
-  if (geteuid() == 0) {
-    find_cgroup_base();
-    if (cg_base[0])
-      cgroup_sweep();
-  }
+  if (geteuid() == 0)
+    cg_sweep();
   char dir[] = "/tmp/mlab-probe-XXXXXX";
   if (!mkdtemp(dir)) {
     snprintf(c->reason, sizeof c->reason, "cannot make a scratch folder: %s",
@@ -1422,7 +1281,7 @@ probe(struct exec_confinement *c)
   } else {
     c->ok = 1;
     c->user_ns = 1;
-    c->pids = geteuid() == 0 && cg_base[0] ? "cgroup" : "rlimit";
+    c->pids = geteuid() == 0 && cg_available() ? "cgroup" : "rlimit";
   }
   exec_result_free(&r);
   nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
