@@ -36,6 +36,7 @@ differs from the task's current one is scored again.
 ]]
 local sys = require("mlab.sys")
 local proc = require("mlab.proc")
+local threads = require("threads")
 local snap_mod = require("mlab.snap")
 local json = require("json")
 local task_mod = require("task")
@@ -140,12 +141,7 @@ function M.best(rd, m)
   return best
 end
 
-function M.nproc()
-  local p = io.popen("nproc 2>/dev/null")
-  local n = p and tonumber(p:read("a"))
-  if p then p:close() end
-  return math.tointeger(n) or 1
-end
+function M.nproc() return sys.ncpu() end
 
 -- A SIGINT, SIGTERM or SIGHUP has come (sys.sleep returns false once the
 -- host's signal flag is set; outside a run nothing raises).
@@ -153,18 +149,19 @@ function M.interrupted()
   return sys.sleep(0) == false
 end
 
--- Commands (argv lists), up to jobs at a time; done(k, output) is called
--- as each ends (output: its stdout and stderr), whichever ends first.
+-- Commands (argv lists), up to jobs at a time, each with its share of the
+-- processors (threads.lua); done(k, output) is called as each ends
+-- (output: its stdout and stderr), whichever ends first.
 -- After Ctrl-C (or SIGTERM) no new one starts and those running are
 -- waited for.  The children stay in mlab's process group, so a Ctrl-C on
 -- the terminal reaches them too.
 function M.pool(argvs, jobs, done)
-  local running, next_i = {}, 1
+  local running, next_i, env = {}, 1, threads.env(jobs)
   while true do
     if next_i <= #argvs and M.interrupted() then next_i = #argvs + 1 end
     if next_i <= #argvs and #running < jobs then
       local out = os.tmpname()
-      local p, err = proc.spawn({ argv = argvs[next_i], out = out })
+      local p, err = proc.spawn({ argv = argvs[next_i], out = out, env = env })
       if p then
         running[#running + 1] = { k = next_i, p = p, out = out }
       else

@@ -11,7 +11,7 @@ there, and what each run needs next, read from its recorded outcome.
   sw:state(cell)                        -- outcome class, manifest (see CLASSES)
   sw:action(cell, retry)                -- "start" | "resume" | "restart" | "busy" | "done"
   sw:retire(cell)                       -- move its run dir to runs/.retired/
-  sw:argv(cell, action), sw:env()       -- the child `mlab run` / `mlab resume`
+  sw:argv(cell, action), sw:env(jobs)   -- the child `mlab run` / `mlab resume`
   sw:log_path(cell)                     -- where the child's output goes
   local sw, err = sweep.open(dir)       -- a sweep as recorded (for --cell, --status)
 
@@ -39,6 +39,7 @@ local json = require("json")
 local rundir = require("rundir")
 local task_mod = require("task")
 local run_mod = require("run")
+local threads = require("threads")
 local llm = require("llm")
 
 local M = {}
@@ -554,11 +555,12 @@ function Sweep:argv(cell, action)
 end
 
 -- The environment a run gets on top of mlab's: the pinned tree, the
--- sweep's cache; a runs folder from the caller's environment would only
--- confuse.
-function Sweep:env()
-  return { MLAB_HOME = self.paths.code, MLAB_CACHE = self.paths.cache,
-           MLAB_RUNS_DIR = false, PWD = self.dir }
+-- sweep's cache (a runs folder from the caller's environment would only
+-- confuse), and its scripts' share of the processors when jobs runs share
+-- them (threads.lua).
+function Sweep:env(jobs)
+  return threads.env(jobs, { MLAB_HOME = self.paths.code, MLAB_CACHE = self.paths.cache,
+    MLAB_RUNS_DIR = false, PWD = self.dir })
 end
 
 function Sweep:log_path(cell) return self.paths.logs .. "/" .. cell.id .. ".log" end

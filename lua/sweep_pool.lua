@@ -31,8 +31,9 @@ local function header(sw, cell, argv)
   sys.append(sw:log_path(cell), line)
 end
 
--- Starts a child for cell; the child table or nil, message.
-function M.spawn(sw, cell, action)
+-- Starts a child for cell, one of jobs sharing the machine; the child
+-- table or nil, message.
+function M.spawn(sw, cell, action, jobs)
   if action == "restart" then
     local ok, err = sw:retire(cell)
     if not ok then return nil, "cannot retire the old run: " .. tostring(err) end
@@ -40,7 +41,7 @@ function M.spawn(sw, cell, action)
   end
   local argv = sw:argv(cell, action)
   header(sw, cell, argv)
-  local p, err = proc.spawn({ argv = argv, env = sw:env(), cwd = sw.dir,
+  local p, err = proc.spawn({ argv = argv, env = sw:env(jobs), cwd = sw.dir,
     out = sw:log_path(cell), group = true })
   if not p then return nil, err end
   return { cell = cell, action = action, p = p, t0 = sys.mono() }
@@ -92,7 +93,7 @@ function M.run(sw, work, o)
     end
     while not stopping and #running + #watching < jobs and #queue > 0 do
       local w = table.remove(queue, 1)
-      local child, err = M.spawn(sw, w.cell, w.action)
+      local child, err = M.spawn(sw, w.cell, w.action, jobs)
       if child then
         running[#running + 1] = child
         if pr then pr:started(w.cell, w.action) end
@@ -140,7 +141,7 @@ end
 -- One child, signals passed on; returns its exit status (0 when it ended
 -- by itself or by a signal it recorded) and the signal mlab got, if any.
 function M.one(sw, cell, action)
-  local child, err = M.spawn(sw, cell, action)
+  local child, err = M.spawn(sw, cell, action, 1)
   if not child then return nil, err end
   local forwarded
   while true do

@@ -6,6 +6,7 @@
  *   sys.stat(path) -> {size, mtime, type}  sys.list_dir(path) -> sorted names
  *   sys.now() (wall clock)  sys.mono() (monotonic)  sys.sleep(s)
  *   sys.getenv(name)  sys.pid()  sys.alive(pid)  sys.random_hex(n)  sys.isatty(fd)
+ *   sys.ncpu() -> the processors this process may run on (its affinity)
  */
 #include "budget.h"
 #include "error.h"
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +253,16 @@ lsys_isatty(lua_State *L)
   return 1;
 }
 
+static int
+lsys_ncpu(lua_State *L)
+{
+  cpu_set_t set;
+  long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                      : sysconf(_SC_NPROCESSORS_ONLN);
+  lua_pushinteger(L, n > 0 ? n : 1);
+  return 1;
+}
+
 static const luaL_Reg sys_funcs[] = {
     {"mkdir_p", lsys_mkdir_p},
     {"read", lsys_read},
@@ -268,6 +280,7 @@ static const luaL_Reg sys_funcs[] = {
     {"alive", lsys_alive},
     {"random_hex", lsys_random_hex},
     {"isatty", lsys_isatty},
+    {"ncpu", lsys_ncpu},
     {NULL, NULL}};
 
 int

@@ -92,4 +92,23 @@ check "its budgets are the defaults, given ones win" \
 rc=0; "$MLAB" sweep --out swp --preset none -q > /dev/null 2> "$T/errp2" || rc=$?
 check "another --preset for the same sweep is refused" \
   sh -c "[ $rc = 2 ] && grep -q 'runs with --preset mlagentbench' '$T/errp2'"
+
+# Runs share the processors: with --jobs 2 each run's scripts get half of
+# them as OpenMP and OpenBLAS thread counts, unless the caller set them.
+cat > "$T/agents/threads.lua" <<'LUA'
+return { run = function(ctx)
+  ctx.env:write_file("threads.py", "import os\nprint('threads', os.environ.get('OMP_NUM_THREADS'), "
+    .. "os.environ.get('OPENBLAS_NUM_THREADS'))\n")
+  ctx.env:execute("threads.py")
+  ctx.env:final_answer("done")
+end }
+LUA
+half=$(( $(nproc) / 2 )); [ "$half" -ge 1 ] || half=1
+env -u OMP_NUM_THREADS -u OPENBLAS_NUM_THREADS "$MLAB" sweep --out swt --tasks ./tinyc \
+  --agents ./agents/threads.lua --seeds 2 --jobs 2 -q > /dev/null 2>&1
+check "with --jobs 2 a run's scripts get $half thread(s) each" \
+  sh -c "[ \$(cat '$T'/swt/runs/*/trace.jsonl | grep -c 'threads $half $half') = 2 ]"
+env -u OPENBLAS_NUM_THREADS OMP_NUM_THREADS=3 "$MLAB" sweep --out swt2 --tasks ./tinyc \
+  --agents ./agents/threads.lua --jobs 2 -q > /dev/null 2>&1
+check "a thread count the caller set is kept" grep -q "threads 3 $half" "$T"/swt2/runs/*/trace.jsonl
 finish
