@@ -24,7 +24,8 @@ the baseline.
                   parallel, cached in RUN/scores.jsonl (reports and pages
                   then show a score curve and success at any step)
   --jobs J        evaluations at once with --all-steps (default: the
-                  processors here)
+                  processors here); each gets processors / J as
+                  OMP_NUM_THREADS and OPENBLAS_NUM_THREADS unless set
   --rescore       with --all-steps: score every tree again
   --no-cache      with --step: neither read nor write scores.jsonl
   --record        with --step: print the cache record, one JSON line

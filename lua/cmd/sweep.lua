@@ -25,6 +25,8 @@ run directory DIR/runs/TASK-AGENT-MODEL-sSEED, with at most --jobs at once
 the agent's ctx.seed; default 0).  --llm defaults to none ($MLAB_LLM).
 --preset and --llm-fast reach every run as in mlab run (--preset
 mlagentbench: the reference study's harness and budgets, docs/fidelity.md).
+Runs share the processors: each run's scripts get processors / --jobs as
+OMP_NUM_THREADS and OPENBLAS_NUM_THREADS, unless you set them.
 
 The sweep runs the code as it was when it began: DIR/code holds a copy of
 the mlab binary, lua/, stdlib/, agents/ and the tasks (sweep.json has the
