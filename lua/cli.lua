@@ -32,6 +32,7 @@ commands:
   export atif RUN           write RUN as an ATIF trajectory (Harbor, Docent, ...)
   tasks [--measure NAME]    list the tasks (or re-measure one's baseline)
   sweep --out DIR ...       many runs (tasks x agents x models x seeds), resumable
+  actions [--md|--json]     the action catalogue agents act with
   test-lua FILE             run a Lua test file in the agent sandbox
   help [COMMAND]            this text, or a command's
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The help tells the truth: every command it lists exists and has its own
-# help; bad usage exits 2 with a message.
+# help, and every command (lua/cmd/NAME.lua) is listed; bad usage exits 2
+# with a message.
 source "$(dirname "$0")/lib.sh"
 mlab --help > "$T/help"
 check "--help exits 0" test -s "$T/help"
@@ -9,6 +10,10 @@ for c in $(awk '/^commands:/{f=1;next} f&&/^  [a-z]/{print $1}' "$T/help"); do
   check "help lists $c and it has usage" grep -q "^usage: mlab $c" "$T/h.$c"
 done
 check "help lists at least 9 commands" test "$(ls "$T" | grep -c '^h\.')" -ge 9
+for f in "$MLAB_HOME"/lua/cmd/*.lua; do
+  c=$(basename "$f" .lua)
+  check "help lists the command $c" grep -q "^  $c " "$T/help"
+done
 for opt in --agent --llm --max-steps --max-time --max-tokens --runs-dir; do
   check "run --help documents $opt" grep -q -- "$opt" "$T/h.run"
 done
