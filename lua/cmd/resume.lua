@@ -6,7 +6,7 @@ local run_mod = require("run")
 local M = {}
 
 M.help = [[
-usage: mlab resume RUN [--llm SPEC] [--max-steps N] [--max-time S] [--unconfined] [-q]
+usage: mlab resume RUN [--llm SPEC] [--max-steps N] [--max-time S] [--unconfined] [-q] [-v]
                       [--runs-dir D]
 
 Continues a run that was killed (or ran out of budget) from its last complete

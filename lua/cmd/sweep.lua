@@ -60,7 +60,9 @@ run with --cpus N (1), --mem MB (the tasks' memory_mb + 1024) and --time MIN
 plus --sbatch "OPT ..." as more #SBATCH lines.  Slurm warns each task
 90 s before its time limit (USR1): the run ends as killed and the task
 requeues itself to resume it.  --dry-run prints the job script instead.
-See docs/sweeps.md.
+--poll S sets how often the queue is read (default 1 s).  Each array task
+runs `mlab sweep --out DIR --cell I`: the sweep's cell I alone (start it,
+resume it, or nothing when it has an outcome).  See docs/sweeps.md.
 ]==]
 
 local SPEC = {

@@ -14,6 +14,24 @@ for f in "$MLAB_HOME"/lua/cmd/*.lua; do
   c=$(basename "$f" .lua)
   check "help lists the command $c" grep -q "^  $c " "$T/help"
 done
+# Every option a command accepts (its option table in lua/cmd/NAME.lua) is
+# in its --help: --NAME, or -q / -v for quiet and verbose.
+check "every command's --help names every option it accepts" "$PY" - "$MLAB_HOME" "$T" <<'PY'
+import glob, os, re, sys
+home, t = sys.argv[1], sys.argv[2]
+missing = []
+for f in sorted(glob.glob(home + "/lua/cmd/*.lua")):
+    c = os.path.basename(f)[:-4]
+    src = open(f).read()
+    keys = set(re.findall(r'\["([a-z][a-z0-9-]*)"\]\s*=\s*"(?:value|flag)"', src))
+    keys |= set(re.findall(r'\b([a-z][a-z0-9_]*)\s*=\s*"(?:value|flag)"', src))
+    h = open("%s/h.%s" % (t, c)).read()
+    short = {"quiet": "-q", "verbose": "-v"}
+    for k in sorted(keys):
+        if len(k) > 1 and k != "help" and "--" + k not in h and short.get(k, "--" + k) not in h:
+            missing.append("%s --%s" % (c, k))
+assert not missing, missing
+PY
 for opt in --agent --llm --max-steps --max-time --max-tokens --runs-dir; do
   check "run --help documents $opt" grep -q -- "$opt" "$T/h.run"
 done
