@@ -58,16 +58,10 @@ plant planted-research-clean research --llm "openai:m@$BASE"; stop_server
 check "the research plants gave their final answers" sh -c \
   "grep -q '\"status\": \"final_answer\"' '$RUNS/planted-research-plan/run.json' && grep -q '\"status\": \"final_answer\"' '$RUNS/planted-research-clean/run.json'"
 
-# The reference system's runs (test data outside the repository).
-REAL=
-for d in "${MLAB_REAL_TRACES:-}" "$MLAB_HOME/../shared/real-traces" "$MLAB_HOME/../../shared/real-traces"; do
-  if [ -n "$d" ] && [ -f "$d/runs.jsonl" ]; then REAL=$d; break; fi
-done
-if [ -n "$REAL" ]; then
-  check "import the real runs" mlab import mlagentbench "$REAL" --runs-dir "$RUNS" -q --input-limit codellama=3000
-else
-  echo "note: no real-traces folder found (MLAB_REAL_TRACES): the real part is skipped" >&2
-fi
+# The reference system's runs (../shared/real-traces, or the copy in
+# tests/fixtures/real_traces).
+REAL=$(real_traces)
+check "import the real runs" mlab import mlagentbench "$REAL" --runs-dir "$RUNS" -q --input-limit codellama=3000
 
 # Precision and recall against the labelled set.
 set +e

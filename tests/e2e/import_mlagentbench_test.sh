@@ -8,10 +8,7 @@
 # the copy is marked.  Then bad input: a trace cut short, bytes that are not
 # UTF-8, an empty steps list, a file that is not JSON, JSON without steps.
 source "$(dirname "$0")/lib.sh"
-REAL=
-for d in "${MLAB_REAL_TRACES:-}" "$MLAB_HOME/../shared/real-traces" "$MLAB_HOME/../../shared/real-traces"; do
-  if [ -n "$d" ] && [ -f "$d/runs.jsonl" ]; then REAL=$d; break; fi
-done
+REAL=$(real_traces)
 
 if [ -n "$REAL" ]; then
   start=$(date +%s)

@@ -8,14 +8,7 @@
 # mlab diff and plain git show what each step changed; the replies are
 # parsed, judged as the agent judged them, and tied to their steps.
 source "$(dirname "$0")/lib.sh"
-REAL=
-for d in "${MLAB_REAL_TRACES:-}" "$MLAB_HOME/../shared/real-traces" "$MLAB_HOME/../../shared/real-traces"; do
-  if [ -n "$d" ] && [ -f "$d/runs.jsonl" ]; then REAL=$d; break; fi
-done
-if [ -z "$REAL" ]; then
-  echo "import_run_folder_test.sh: skipped (no real-traces folder; set MLAB_REAL_TRACES)"
-  exit 0
-fi
+REAL=$(real_traces)
 F="$T/single_exp_logs/gemini-pro/cifar10/4"
 "$PY" - "$REAL" "$F" <<'PY'
 import json, os, sys

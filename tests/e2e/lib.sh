@@ -31,6 +31,32 @@ run_dir() { ls -d "$RUNS"/*/ | head -n 1 | sed 's#/$##'; }
 
 mlab() { "$MLAB" "$@"; }
 
+# real_traces: a folder laid out as ../shared/real-traces (runs.jsonl,
+# replies.jsonl, prompts.jsonl, traces/KEY.trace.json): $MLAB_REAL_TRACES or
+# the shared folder beside the tree when there is one, else the copy in
+# tests/fixtures/real_traces unpacked under $T, so no test skips the 59
+# real runs on a machine without the shared folder (MLAB_REAL_TRACES=fixture
+# asks for the copy).
+real_traces() {
+  local d
+  [ "${MLAB_REAL_TRACES:-}" = fixture ] ||
+  for d in "${MLAB_REAL_TRACES:-}" "$MLAB_HOME/../shared/real-traces" "$MLAB_HOME/../../shared/real-traces"; do
+    if [ -n "$d" ] && [ -f "$d/runs.jsonl" ]; then echo "$d"; return; fi
+  done
+  d="$T/real-traces"
+  if [ ! -f "$d/runs.jsonl" ]; then
+    mkdir -p "$d/traces"
+    local f
+    for f in runs replies prompts; do xz -dc "$FIX/real_traces/$f.jsonl.xz" > "$d/$f.jsonl"; done
+    xz -dc "$FIX/real_traces/traces.json.xz" | "$PY" -c '
+import json, sys
+for key, trace in json.load(sys.stdin).items():
+    with open("%s/traces/%s.trace.json" % (sys.argv[1], key), "w") as f:
+        json.dump(trace, f, indent=2)' "$d"
+  fi
+  echo "$d"
+}
+
 # no_procs_in DIR: no process has its working directory in DIR (tests run in
 # parallel, so a name pattern could match another test's processes).
 no_procs_in() {
