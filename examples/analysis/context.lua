@@ -32,22 +32,9 @@ local function find_any(text, list)
   return nil
 end
 
-local MAX_EVIDENCE = 5
-
 return function(v)
-  local found, order = {}, {}
-  local function add(rule, why, step, quote)
-    if not found[rule] then
-      found[rule] = { why = why, evidence = {}, count = 0 }
-      order[#order + 1] = rule
-    end
-    local f = found[rule]
-    f.count = f.count + 1
-    local last = f.evidence[#f.evidence]
-    if #f.evidence < MAX_EVIDENCE and not (last and last.step == step) then
-      f.evidence[#f.evidence + 1] = { step = step, quote = lib.quote(quote, 120) }
-    end
-  end
+  local findings = lib.findings("context", { quote = 120, one_per_step = true })
+  local function add(...) findings:add(...) end
   for _, s in ipairs(v.steps) do
     local obs = s.error and ("error: " .. tostring(s.error)) or tostring(s.observation or "")
     local failed = s.error ~= nil or obs:match("^EnvError") or obs:match("^LLMError")
@@ -89,11 +76,5 @@ return function(v)
   if v.m.budget_kind == "tokens" or v.how == "token_limit" then
     add("token_budget", "the run ended with its token budget spent", #v.steps, v.m.message or "tokens")
   end
-  local labels = {}
-  for _, rule in ipairs(order) do
-    local f = found[rule]
-    labels[#labels + 1] = lib.label("context", rule,
-      f.count > 1 and ("%s (%d times)"):format(f.why, f.count) or f.why, f.evidence)
-  end
-  return labels
+  return findings:labels()
 end

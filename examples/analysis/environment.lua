@@ -19,19 +19,9 @@ Rules:
 ]]
 local lib = require("fm_lib")
 
-local MAX_EVIDENCE = 5
-
 return function(v)
-  local found, order = {}, {}
-  local function add(rule, why, step, quote)
-    if not found[rule] then
-      found[rule] = { why = why, evidence = {}, count = 0 }
-      order[#order + 1] = rule
-    end
-    local f = found[rule]
-    f.count = f.count + 1
-    if #f.evidence < MAX_EVIDENCE then f.evidence[#f.evidence + 1] = { step = step, quote = lib.quote(quote, 140) } end
-  end
+  local findings = lib.findings("environment", { quote = 140 })
+  local function add(...) findings:add(...) end
   local m = v.m
   local last = #v.steps
   if v.how == "crash" or m.status == "host_error" then
@@ -56,11 +46,5 @@ return function(v)
         (e.kind or "") .. ": " .. tostring(e.message))
     end
   end
-  local labels = {}
-  for _, rule in ipairs(order) do
-    local f = found[rule]
-    labels[#labels + 1] = lib.label("environment", rule,
-      f.count > 1 and ("%s (%d times)"):format(f.why, f.count) or f.why, f.evidence)
-  end
-  return labels
+  return findings:labels()
 end

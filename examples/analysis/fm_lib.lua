@@ -28,6 +28,43 @@ function M.label(category, rule, why, evidence)
   return { category = category, rule = rule, why = why, evidence = evidence or {} }
 end
 
+-- Findings of one detector, by rule in the order first found:
+--   local f = lib.findings("context", { quote = 120, one_per_step = true })
+--   f:add(rule, why, step, quote)   -- counts it; keeps up to 5 quotes
+--   f:labels()                      -- one label per rule ("why (N times)")
+local Findings = {}
+Findings.__index = Findings
+local MAX_EVIDENCE = 5
+
+function M.findings(category, o)
+  return setmetatable({ category = category, quote = o and o.quote or 160,
+    one_per_step = o and o.one_per_step, found = {}, order = {} }, Findings)
+end
+
+function Findings:add(rule, why, step, quote)
+  local f = self.found[rule]
+  if not f then
+    f = { why = why, evidence = {}, count = 0 }
+    self.found[rule] = f
+    self.order[#self.order + 1] = rule
+  end
+  f.count = f.count + 1
+  local last = f.evidence[#f.evidence]
+  if #f.evidence < MAX_EVIDENCE and not (self.one_per_step and last and last.step == step) then
+    f.evidence[#f.evidence + 1] = { step = step, quote = M.quote(quote, self.quote) }
+  end
+end
+
+function Findings:labels()
+  local labels = {}
+  for _, rule in ipairs(self.order) do
+    local f = self.found[rule]
+    labels[#labels + 1] = M.label(self.category, rule,
+      f.count > 1 and ("%s (%d times)"):format(f.why, f.count) or f.why, f.evidence)
+  end
+  return labels
+end
+
 local function bookkeeping(s)
   if s.bookkeeping then return true end
   if s.action == "Append Summary to Research Log" then return true end
