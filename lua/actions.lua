@@ -243,6 +243,25 @@ end
 -- nil (it changes nothing).  ref_error: the key of the reference's EnvError
 -- text (mlagentbench.lua M.ERRORS) when the action fails under the preset.
 
+-- Write File and Append File: one entry but for the primitive and its
+-- words (the texts are the reference's, "a file to a new location" too).
+local function put_entry(name, method, done, description)
+  return { name = name, primitive = true, ref_error = method,
+    changes = function(a) return { a.file_name } end,
+    description = description,
+    args = { { name = "file_name", type = "string", path = true, description = FILE },
+             { name = "content", type = "string", text = true,
+               description = "the content to be " .. done .. " to the file" } },
+    returns = ("A success message if the file is %s successfully, or an error message if the file "
+      .. "cannot be %s."):format(done, done),
+    run = function(h, a)
+      local ok, err, code = room(h, #a.content)
+      if ok then ok, err, code = h.ws[method](h.ws, a.file_name, a.content) end
+      if not ok then return nil, err, code end
+      return true, ("File %s %s successfully."):format(a.file_name, done)
+    end }
+end
+
 local CATALOGUE = {
   { name = "List Files", primitive = true, ref_error = "list",
     description = "Use this to navigate the file system.",
@@ -280,34 +299,10 @@ local CATALOGUE = {
       return text, text
     end,
     revive = function(_, rec) return rec.observation end },
-  { name = "Write File", primitive = true, ref_error = "write",
-    changes = function(a) return { a.file_name } end,
-    description = "Use this to write a file. If the file already exists, it will be overwritten.",
-    args = { { name = "file_name", type = "string", path = true, description = FILE },
-             { name = "content", type = "string", text = true,
-               description = "the content to be written to the file" } },
-    returns = "A success message if the file is written successfully, or an error message if the file "
-      .. "cannot be written.",
-    run = function(h, a)
-      local ok, err, code = room(h, #a.content)
-      if ok then ok, err, code = h.ws:write(a.file_name, a.content) end
-      if not ok then return nil, err, code end
-      return true, ("File %s written successfully."):format(a.file_name)
-    end },
-  { name = "Append File", primitive = true, ref_error = "append",
-    changes = function(a) return { a.file_name } end,
-    description = "Use this to append a file to a new location with a new name.",
-    args = { { name = "file_name", type = "string", path = true, description = FILE },
-             { name = "content", type = "string", text = true,
-               description = "the content to be appended to the file" } },
-    returns = "A success message if the file is appended successfully, or an error message if the file "
-      .. "cannot be appended.",
-    run = function(h, a)
-      local ok, err, code = room(h, #a.content)
-      if ok then ok, err, code = h.ws:append(a.file_name, a.content) end
-      if not ok then return nil, err, code end
-      return true, ("File %s appended successfully."):format(a.file_name)
-    end },
+  put_entry("Write File", "write", "written",
+    "Use this to write a file. If the file already exists, it will be overwritten."),
+  put_entry("Append File", "append", "appended",
+    "Use this to append a file to a new location with a new name."),
   { name = "Copy File", primitive = true, ref_error = "copy",
     changes = function(a) return { a.destination } end,
     description = "Use this to copy a file to a new location with a new name.",
