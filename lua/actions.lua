@@ -645,7 +645,6 @@ local CATALOGUE = {
 }
 
 M.CATALOGUE = CATALOGUE
-M.STREAMS, M.streams = STREAMS, streams
 
 ---------------------------------------------------------------------------
 -- Validation: input -> arguments of the right types, or what is wrong.
@@ -780,7 +779,6 @@ function M.new(run, steps, llm)
   return h
 end
 
-function H:entry(name) return self.entries[name] end
 
 local function public(e)
   local args = {}
@@ -844,10 +842,15 @@ function H:call(name, args)
     end
     return { value = v, observation = obs }
   end
-  local revive = e.revive and function(rec) return e.revive(self, rec) end
-  if e.model or e.agent_run then revive = function(rec) return skip_calls(self, rec) end end
+  -- On resume: an agent's own action and a model-backed one consume the
+  -- model calls they made (skip_calls) before their value is revived.
+  local revive
   if e.agent_run then
     revive = function(rec) skip_calls(self, rec); return rec.observation end
+  elseif e.model then
+    revive = function(rec) return skip_calls(self, rec) end
+  elseif e.revive then
+    revive = function(rec) return e.revive(self, rec) end
   end
   -- What the step may change: the entry's paths ({} when it changes
   -- nothing), or nil (a script ran, an agent's action: walk it all).

@@ -51,7 +51,7 @@ function M.start(o)
     return nil, ("run %s was imported from %s: it has no mlab task or agent to go on with"):format(
       pm.id, tostring(pm.imported.from))
   end
-  if pm.status == "running" and pm.pid and sys.alive(math.tointeger(pm.pid)) then
+  if pm.status == "running" and rundir.host_alive(pm) then
     return nil, "run " .. pm.id .. " is still running"
   end
   local steps = parent:steps()

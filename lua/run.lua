@@ -138,7 +138,7 @@ function M.start(opts)
     budgets = { max_steps = opts.max_steps, max_time = opts.max_time,
                 max_tokens = opts.max_tokens, max_mem_mb = opts.max_mem_mb },
     started = sys.now(), status = "running",
-    baseline = base.score, pid = sys.pid(), mlab_version = opts.version,
+    baseline = base.score, pid = sys.pid(), pid_start = rundir.pid_start(sys.pid()), mlab_version = opts.version,
     start_files = run.start_files, steps = 0, tokens = 0,
     confinement = exec.confinement(), unconfined = run.unconfined,
   }
@@ -304,7 +304,7 @@ function M.resume(opts)
   local rd = rundir.at(opts.dir)
   local m, merr = rd:manifest()
   if not m then return nil, merr end
-  if m.status == "running" and m.pid and sys.alive(math.tointeger(m.pid)) then
+  if m.status == "running" and rundir.host_alive(m) then
     return nil, "run " .. m.id .. " is still running (pid " .. math.tointeger(m.pid) .. ")"
   end
   if m.status == "final_answer" or m.status == "agent_error" then
@@ -356,7 +356,7 @@ function M.resume(opts)
   local max_time = opts.max_time or b.max_time
   if not opts.max_time and max_time > 0 then max_time = math.max(max_time - used, 1) end
   m.status = "running"
-  m.pid = sys.pid()
+  m.pid, m.pid_start = sys.pid(), rundir.pid_start(sys.pid())
   m.resumed = (m.resumed or 0) + 1
   m.message, m.score, m.evaluation, m.evaluation_error = nil, nil, nil, nil
   assert(rd:write_manifest(m))

@@ -25,9 +25,11 @@ writer of run.json, trace.jsonl and llm.jsonl.
   rundir.recording(source, runs_dir)   -- a replay's records, and their path
   rd:scores() / rd:append_score(rec)    -- per-tree scores (scores.jsonl)
   rd:write_page(html)                   -- the run's page (run.html)
-  rundir.summary(m)                     -- one line: id, task, agent, status, score
   rundir.branches(runs_dir, id)         -- runs whose run.json names id as parent
   rundir.is_run(dir)                    -- dir holds a run (its run.json)
+  rundir.host_alive(m)                  -- the mlab that wrote m still runs
+                                        -- (pid and pid_start: not a reuse)
+  rundir.pid_start(pid)                 -- when a process started
 
   The history, read only (history.git through mlab.snap):
   rd:history()                          -- the snap handle (opened once)
@@ -126,13 +128,34 @@ function Rundir:write_manifest(m)
   return sys.write_atomic(self.paths.manifest, json.encode(m, "  ") .. "\n")
 end
 
+-- When process pid started (clock ticks since boot, /proc/PID/stat's
+-- 22nd field), or nil: with the pid it names one process, never a later
+-- one that reused the number.
+function M.pid_start(pid)
+  local f = io.open("/proc/" .. math.tointeger(pid) .. "/stat", "rb")
+  if not f then return nil end
+  local stat = f:read("a") or ""
+  f:close()
+  -- The fields after the command name, which may hold spaces and ')'.
+  local rest = stat:match("^.*%)%s+(.*)$")
+  local fields = {}
+  for w in (rest or ""):gmatch("%S+") do fields[#fields + 1] = w end
+  return math.tointeger(tonumber(fields[20])) -- field 22 of the whole line
+end
+
+-- Is the mlab that recorded m (pid, pid_start) still running it here?
+-- A pid reused by another process after a crash does not count.
+function M.host_alive(m)
+  local pid = m and math.tointeger(m.pid)
+  if not pid or not sys.alive(pid) then return false end
+  return m.pid_start == nil or M.pid_start(pid) == math.tointeger(m.pid_start)
+end
+
 -- A run still marked running whose host process is gone was killed.
 function Rundir:status(m)
   m = m or self:manifest()
   if not m then return "unknown" end
-  if m.status == "running" and m.pid and not sys.alive(math.tointeger(m.pid)) then
-    return "killed"
-  end
+  if m.status == "running" and not M.host_alive(m) then return "killed" end
   return m.status
 end
 
@@ -173,7 +196,12 @@ function Rundir:tally(cursor)
   f:seek("set", c.offset)
   local data = f:read("a") or ""
   f:close()
-  for line in data:gmatch("([^\n]*)\n") do -- a torn last line waits
+  local at = 1
+  while true do -- a plain find (see read_lines); a torn last line waits
+    local nl = data:find("\n", at, true)
+    if not nl then break end
+    local line = data:sub(at, nl - 1)
+    at = nl + 1
     c.offset = c.offset + #line + 1
     local v = json.decode(line)
     if type(v) == "table" and v.step then
@@ -393,18 +421,6 @@ function M.branches(runs_dir, id)
     return a.id < b.id
   end)
   return out
-end
-
-local function score_text(v)
-  if type(v) ~= "number" then return "-" end
-  return ("%.4g"):format(v)
-end
-
--- One line for a run: id, task, agent, status, score, steps.
-function M.summary(m, status)
-  return ("%s  %s  %s  %s  score %s  steps %s"):format(m.id or "?", m.task or "?",
-    m.agent or "?", status or m.status or "?", score_text(m.score),
-    tostring(math.tointeger(m.steps) or m.steps or "?"))
 end
 
 return M

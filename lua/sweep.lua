@@ -488,23 +488,10 @@ function Sweep:state(cell)
   local m = rd:manifest()
   if not m then return "broken" end
   if m.status == "running" then
-    if self:host_alive(cell, m) then return "running", m end
+    if rundir.host_alive(m) then return "running", m end
     return "killed", m
   end
   return M.CLASSES[m.status] or "infra", m
-end
-
--- Is the mlab that wrote "running" into the cell's run.json still at it
--- here?  Its pid must live and its command line name the run (a pid
--- reused by another program after a crash does not count).
-function Sweep.host_alive(_, cell, m)
-  local pid = m and math.tointeger(m.pid)
-  if not pid or not sys.alive(pid) then return false end
-  local f = io.open("/proc/" .. pid .. "/cmdline", "rb")
-  if not f then return true end
-  local cmd = f:read("a") or ""
-  f:close()
-  return cmd:find(cell.id, 1, true) ~= nil
 end
 
 -- What this cell needs: start (no run), resume (killed: from its last

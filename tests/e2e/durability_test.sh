@@ -32,6 +32,16 @@ for n, line in enumerate(lines, 1):
     assert tag == s["commit"]
 PY
 check "manifest still says running" grep -q '"status": "running"' "$R/run.json"
+# The dead host's pid now belongs to another process (a reuse after the
+# crash): the run is still killed, and resume below goes on with it.
+sleep 120 & other=$!
+check "run.json names its host by pid and start time" "$PY" - "$R/run.json" "$other" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert isinstance(m.get("pid_start"), int), m.get("pid_start")
+m["pid"] = int(sys.argv[2])
+json.dump(m, open(sys.argv[1], "w"), indent=2)
+PY
 "$MLAB" log k9 --runs-dir "$RUNS" > "$T/k9.log"
 check "mlab log reports the dead host as killed" grep -q "^status   killed" "$T/k9.log"
 check "git reads the history of a killed run" git --git-dir "$R/history.git" log --oneline -1
@@ -42,6 +52,7 @@ before=$(grep -c '"step"' "$R/trace.jsonl")
 touch "$R/history.git/index.lock" "$R/history.git/refs/heads/master.lock"
 "$MLAB" resume k9 --runs-dir "$RUNS" --max-steps 60 -q > "$T/resume.out"
 check "resumed run ends by its step budget" grep -q '"status": "budget_exhausted"' "$R/run.json"
+kill "$other" 2>/dev/null || true
 check "resumed run has all 60 steps in order" "$PY" - "$R" <<'PY'
 import json, subprocess, sys
 r = sys.argv[1]
