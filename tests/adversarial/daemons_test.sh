@@ -30,6 +30,8 @@ LUA
 attack daemons daemons
 run_ended daemons
 check "daemons: they started" obs_has 2 started
+check "daemons: each wrote its tick file" \
+  test -s "$R/workspace/tick1" -a -s "$R/workspace/tick2" -a -s "$R/workspace/tick3"
 check "daemons: stopped when their script returned" obs_has 4 still
 sleep 0.3
 check "daemons: none left after the run" sh -c "! pgrep -f '[${MARK:0:1}]${MARK:1}' > /dev/null"

@@ -21,7 +21,7 @@ attack fill fill
 run_ended fill
 check "disk: the writer was stopped at the cap" obs_has 2 "more than 64 MB of disk"
 check "disk: it did not finish writing" obs_lacks 2 "^wrote"
-check "disk: one file past the cap refused" obs_lacks 4 "status 0"
+check "disk: one file past the cap refused" obs_has 4 "status [1-9]"
 check "disk: the agent could clean up" obs_has 6 cleaned
 check "disk: the workspace is small again" test "$(du -sk "$R/workspace" | cut -f1)" -lt 10240
 check "disk: the run reached its final answer" test "$(field status)" = final_answer

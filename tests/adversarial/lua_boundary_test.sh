@@ -71,6 +71,8 @@ check "forged budget error: agent_error" test "$(field status)" = agent_error
 check "forged budget error: the agent's message" grep -q '"message": "budget: time is spent' "$R/run.json"
 
 attack keys env_keys
+check "environment keys: the probe wrote what it found" test -f "$R/workspace/keys.txt"
+check "environment keys: the probe ran to its answer" test "$(field status)" = final_answer
 check "environment keys: none reachable from Lua" test "$(cat "$R/workspace/keys.txt")" = ""
 
 attack pat pattern_bomb --max-time 3

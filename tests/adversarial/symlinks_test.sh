@@ -25,11 +25,12 @@ not_success links_out
 no_token links_out
 outside_intact links_out
 n=$(json "$R/run.json" 'd["steps"]')
-mlab eval links_out --runs-dir "$RUNS" --step "$((n - 1))" > "$T/eval.out" 2> "$T/eval.err" || true
+rc=0; mlab eval links_out --runs-dir "$RUNS" --step "$((n - 1))" > "$T/eval.out" 2> "$T/eval.err" || rc=$?
 check "links out: mlab eval --step does not follow the link" sh -c \
-  "! grep -q '\"score\": 100' '$T/eval.out' && ! grep -qs '$TOKEN' '$T/eval.out' '$T/eval.err'"
-mlab eval links_out --runs-dir "$RUNS" > "$T/eval2.out" 2> "$T/eval2.err" || true
-check "links out: mlab eval does not follow the link" sh -c "! grep -q '\"score\": 100' '$T/eval2.out'"
+  "[ $rc = 1 ] && grep -q 'submission.txt is missing' '$T/eval.err' && ! grep -q '\"score\": 100' '$T/eval.out' && ! grep -qs '$TOKEN' '$T/eval.out' '$T/eval.err'"
+rc2=0; mlab eval links_out --runs-dir "$RUNS" > "$T/eval2.out" 2> "$T/eval2.err" || rc2=$?
+check "links out: mlab eval does not follow the link" sh -c \
+  "[ $rc2 = 1 ] && grep -q 'submission.txt is missing' '$T/eval2.err' && ! grep -q '\"score\": 100' '$T/eval2.out'"
 
 # A link inside the workspace is an ordinary name for a file there, but the
 # evaluator gets regular files only: a linked submission is not one.

@@ -22,6 +22,9 @@ for _ in $(seq 500); do
   sleep 0.02
 done
 # Mid-sweep: the agent now fails at once, the evaluator scores 999.
+ended=$({ grep -l '"status": "final_answer"' "$SW"/runs/*/run.json 2>/dev/null || true; } | wc -l)
+check "the edit comes while the sweep runs ($ended of 3 ended)" \
+  sh -c "kill -0 $pid 2>/dev/null && [ $ended -lt 3 ]"
 cat > "$T/agents/edit_me.lua" <<'LUA'
 return { run = function(ctx) error("the edited agent ran") end }
 LUA
@@ -31,7 +34,7 @@ print(json.dumps({"score": 999}))
 PY
 rc=0; wait "$pid" || rc=$?
 check "the sweep ends (exit $rc)" test "$rc" = 0
-check "the edit came while the sweep ran" grep -q "(3 to start)" "$T/err1"
+check "the sweep planned all three runs" grep -q "(3 to start)" "$T/err1"
 check "every run used the pinned agent and task" "$PY" - "$SW" <<'PY'
 import json, sys
 sw = sys.argv[1]
