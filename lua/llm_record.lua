@@ -110,7 +110,7 @@ function M.new(host, secrets, first_call)
   end
 
   function R.write(line)
-    local ok, err = host.record(redact_deep(line, secrets))
+    local ok, err = host.record(#secrets > 0 and redact_deep(line, secrets) or line)
     if not ok then error("llm: cannot record the call: " .. tostring(err), 0) end
   end
 

@@ -77,7 +77,9 @@ function M.new(run, spec, runs_dir, fast_spec)
   for _, line in ipairs(run.llm_prefix or {}) do tally(run, line) end
   local client, err = llm.new(spec, h, fast_spec and { fast = fast_spec } or nil)
   if not client then return nil, err end
-  assert(run.rd:keep_calls(run.llm_prefix or {})) -- the file exists even if no call is made
+  -- The file exists even if no call is made; a resume has already cut it
+  -- to its prefix (run.lua).
+  if not run.llm_prefix then assert(run.rd:keep_calls({})) end
   return client
 end
 
