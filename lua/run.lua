@@ -60,6 +60,14 @@ local function llm_host(runs_dir)
   }
 end
 
+-- Never a silent downgrade: scripts run confined, or the user says so.
+local function confined(unconfined)
+  local conf = exec.confinement()
+  if conf.ok or unconfined then return true end
+  return nil, "scripts cannot be confined here (" .. tostring(conf.reason) .. "); pass "
+    .. "--unconfined to run them as mlab's user, unprotected (docs/security.md)"
+end
+
 -- Everything that can be known wrong before a run starts: the task, the
 -- agent file (compiled, not run), the model spec (a client is made), the
 -- id.  Returns task, agent_path or nil, message.
@@ -76,12 +84,8 @@ function M.check(opts)
   end
   local chunk, cerr = sandbox.loadfile(agent_path, {})
   if not chunk then return nil, "agent " .. tostring(cerr) end
-  -- Never a silent downgrade: scripts run confined, or the user says so.
-  local conf = exec.confinement()
-  if not conf.ok and not opts.unconfined then
-    return nil, "scripts cannot be confined here (" .. tostring(conf.reason) .. "); pass "
-      .. "--unconfined to run them as mlab's user, unprotected (docs/security.md)"
-  end
+  local okc, why = confined(opts.unconfined)
+  if not okc then return nil, why end
   local client, lerr = llm.new(opts.llm or "none", llm_host(opts.runs_dir),
     opts.llm_fast and { fast = opts.llm_fast } or nil)
   if not client then return nil, lerr end
@@ -315,16 +319,13 @@ function M.resume(opts)
   if not task then return nil, err end
   local data, perr = task_mod.prepare(task, stderr)
   if not data then return nil, perr end
-  local conf = exec.confinement()
   local unconfined = opts.unconfined or m.unconfined
-  if not conf.ok and not unconfined then
-    return nil, "scripts cannot be confined here (" .. tostring(conf.reason) .. "); pass "
-      .. "--unconfined to run them as mlab's user, unprotected (docs/security.md)"
-  end
+  local okc, why = confined(unconfined)
+  if not okc then return nil, why end
   local run = new_run(rd, task, data, { root = opts.root, verbose = opts.verbose,
     on_step = opts.on_step, unconfined = unconfined, harness = m.harness })
   run.manifest, run.agent_path = m, m.agent_path
-  m.confinement, m.unconfined = conf, run.unconfined
+  m.confinement, m.unconfined = exec.confinement(), run.unconfined
   clear_locks(rd.paths.git)
   open_history(run)
   -- After a power loss the last step's trace line may be on disk while
