@@ -98,7 +98,6 @@ end
 local function quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
-M.quote = quote
 
 -- The sbatch script for cells offset + indices (o.indices relative).
 function M.script(sw, o)

@@ -95,7 +95,6 @@ local function sha256_tree(path)
   for hex, rel in r.output:gmatch("(%x+)  ([^\n]+)") do out[rel:gsub("^%./", "")] = hex end
   return out
 end
-M.sha256_tree = sha256_tree
 
 -- FNV-1a, for short tags in run ids.
 local function short_hash(s)

@@ -49,7 +49,6 @@ local function human_time(s)
   if s < 3600 then return ("%dm%02ds"):format(s // 60, s % 60) end
   return ("%dh%02dm"):format(s // 3600, s % 3600 // 60)
 end
-M.human_time = human_time
 
 local function human_count(n)
   if n >= 1e6 then return ("%.1fM"):format(n / 1e6) end
@@ -221,6 +220,5 @@ function M.table(sw, cells, seen)
   return table.concat(lines, "\n") .. "\n"
 end
 
-M.FAILED, M.DONE = FAILED, DONE
 
 return M
