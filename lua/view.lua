@@ -123,11 +123,32 @@ local function input_summary(input)
 end
 M.input_summary = input_summary
 
--- What a step line says after its commit: the observation's first words,
--- or for a failed step the reason and its meaningful line.
+-- The last meaningful lines of a script's output that fit in n bytes on
+-- one line: a script says its result at the end, after any warnings.
+local function tail(text, n)
+  local lines = {}
+  for line in (tostring(text or "") .. "\n"):gmatch("([^\n]*)\n") do
+    if not noise(line) then lines[#lines + 1] = line end
+  end
+  local out = ""
+  for i = #lines, 1, -1 do
+    local l = lines[i]:gsub("%s+", " "):gsub("^ ", "")
+    local joined = out == "" and l or (l .. " " .. out)
+    if out ~= "" and #joined > n then break end
+    out = joined
+  end
+  return one_line(out, n)
+end
+
+-- What a step line says after its commit: the observation's first words
+-- (a script's last ones), or for a failed step the reason and its
+-- meaningful line.
 local function outcome(s)
   local why = M.failure(s)
-  if not why then return one_line(s.observation, 60) end
+  if not why then
+    if type(s.result) == "table" then return tail(s.observation, 60) end
+    return one_line(s.observation, 60)
+  end
   local line = s.error and not s.result and s.error or M.last_line(s.observation)
   return one_line(why .. ": " .. line, 60)
 end

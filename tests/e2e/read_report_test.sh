@@ -70,6 +70,19 @@ check "log marks the failed script with its exception, not its first line" grep 
   '^ +4  ! Execute Script .* exit 1: json\.decoder\.JSONDecodeError' "$T/log.txt"
 check "log marks the refused action" grep -qE '^ +5  ! Read File .* refused: ' "$T/log.txt"
 check "log leaves good steps unmarked" grep -qE '^ +2    Execute Script' "$T/log.txt"
+cat > "$T/warner.lua" <<'LUA'
+return { run = function(ctx)
+  ctx.env:write_file("warn.py", "import sys\n"
+    .. "print('/usr/lib/python3/x.py:1: UserWarning: a long warning first', file=sys.stderr)\n"
+    .. "print('result: 42')\n")
+  ctx.env:execute("warn.py")
+  ctx.env:final_answer("done")
+end }
+LUA
+mlab run "$TINY" --agent "$T/warner.lua" --runs-dir "$T/wruns" --id warner -q > /dev/null
+mlab log warner --runs-dir "$T/wruns" > "$T/warner.txt"
+check "log shows what a script said last (its result), not a warning it printed first" \
+  grep -qE '^ +2    Execute Script .* result: 42$' "$T/warner.txt"
 mlab log crash --runs-dir "$RUNS" > "$T/crash.txt"
 check "log gives the end reason whole (the agent's error and where)" sh -c \
   "grep -q 'run ended: agent_error' '$T/crash.txt' && grep -q 'agent bug: deliberate failure' '$T/crash.txt' \
